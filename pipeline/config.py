@@ -1,0 +1,181 @@
+"""Settings from ``CALL_LOGS_*`` environment variables, validated once, in one place."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+
+DEFAULT_START_DATE = date(2025, 1, 1)
+DEFAULT_LOOKBACK_HOURS = 48
+DEFAULT_NON_FINAL_MAX_AGE_DAYS = 14
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str``, f-strings, logs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def validate_assistant_id(value: str) -> str:
+    """Return the canonical form of an assistant UUID, or raise before it can reach a URL."""
+    text = value.strip()
+    try:
+        parsed = uuid.UUID(text)
+    except ValueError:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ConfigError(
+            f"assistant id {shown!r} is not a UUID; check CALL_LOGS_ASSISTANT_IDS "
+            "(comma-separated UUIDs such as 550e8400-e29b-41d4-a716-446655440000)"
+        ) from None
+    canonical = str(parsed)
+    if canonical != text.lower():
+        # uuid.UUID also accepts braces, urn: prefixes and missing dashes; a URL must get one form.
+        raise ConfigError(f"assistant id {text!r} is not in canonical UUID form; use {canonical}")
+    return canonical
+
+
+def _parse_ids(raw: str | None) -> tuple[str, ...] | None:
+    if raw is None or not raw.strip():
+        return None
+    ids = [validate_assistant_id(part) for part in raw.split(",") if part.strip()]
+    return tuple(dict.fromkeys(ids))
+
+
+def _parse_date(name: str, raw: str | None, default: date) -> date:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _parse_int(name: str, raw: str | None, default: int, minimum: int = 0) -> int:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value < minimum:
+        raise ConfigError(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def _parse_float(name: str, raw: str | None, default: float | None) -> float | None:
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={value} must be positive")
+    return value
+
+
+def _parse_bool(name: str, raw: str | None) -> bool:
+    if raw is None or not raw.strip():
+        return False
+    text = raw.strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name}={raw!r} is not a boolean; use 1 or 0")
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_url: str
+    api_key: Secret = field(repr=False)
+    assistant_ids: tuple[str, ...] | None
+    data_dir: Path
+    start_date: date = DEFAULT_START_DATE
+    lookback_hours: int = DEFAULT_LOOKBACK_HOURS
+    non_final_max_age_days: int = DEFAULT_NON_FINAL_MAX_AGE_DAYS
+    lake_url: str | None = None
+    hash_phone_numbers: bool = False
+    concurrency: int = 8
+    max_requests_per_second: float | None = None
+    request_timeout_s: float = 30.0
+    retry_budget_s: float = 120.0
+
+    @property
+    def lake_location(self) -> str:
+        return self.lake_url or str(self.data_dir / "lake")
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    def require_api(self) -> None:
+        if not self.api_url:
+            raise ConfigError(
+                "CALL_LOGS_API_URL is not set; point it at the platform "
+                "(or run `calllogs simulate` and use the URL it prints)"
+            )
+        if not self.api_key:
+            raise ConfigError("CALL_LOGS_API_KEY is not set; export the platform's Bearer key")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if env is None else env
+        api_url = source.get("CALL_LOGS_API_URL", "").strip().rstrip("/")
+        if api_url and not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"CALL_LOGS_API_URL={api_url!r} must start with http:// or https://")
+        return cls(
+            api_url=api_url,
+            api_key=Secret(source.get("CALL_LOGS_API_KEY", "").strip()),
+            assistant_ids=_parse_ids(source.get("CALL_LOGS_ASSISTANT_IDS")),
+            data_dir=Path(source.get("CALL_LOGS_DATA_DIR", "").strip() or "./data").absolute(),
+            start_date=_parse_date(
+                "CALL_LOGS_START_DATE", source.get("CALL_LOGS_START_DATE"), DEFAULT_START_DATE
+            ),
+            lookback_hours=_parse_int(
+                "CALL_LOGS_LOOKBACK_HOURS", source.get("CALL_LOGS_LOOKBACK_HOURS"),
+                DEFAULT_LOOKBACK_HOURS,
+            ),
+            non_final_max_age_days=_parse_int(
+                "CALL_LOGS_NON_FINAL_MAX_AGE_DAYS", source.get("CALL_LOGS_NON_FINAL_MAX_AGE_DAYS"),
+                DEFAULT_NON_FINAL_MAX_AGE_DAYS,
+            ),
+            lake_url=(source.get("CALL_LOGS_LAKE_URL") or "").strip() or None,
+            hash_phone_numbers=_parse_bool(
+                "CALL_LOGS_HASH_PHONE_NUMBERS", source.get("CALL_LOGS_HASH_PHONE_NUMBERS")
+            ),
+            concurrency=_parse_int(
+                "CALL_LOGS_CONCURRENCY", source.get("CALL_LOGS_CONCURRENCY"), 8, minimum=1
+            ),
+            max_requests_per_second=_parse_float(
+                "CALL_LOGS_MAX_REQUESTS_PER_SECOND",
+                source.get("CALL_LOGS_MAX_REQUESTS_PER_SECOND"),
+                None,
+            ),
+        )

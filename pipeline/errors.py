@@ -1,0 +1,43 @@
+"""One exception hierarchy. Every message says what happened and what to do, never the API key."""
+
+from __future__ import annotations
+
+
+class CallLogsError(Exception):
+    """Base of every error this project raises on purpose; its message is one actionable line."""
+
+
+class ConfigError(CallLogsError):
+    """A setting is missing or invalid."""
+
+
+class ApiError(CallLogsError):
+    """The call-logs API answered something the pipeline cannot use."""
+
+
+class AuthError(ApiError):
+    """401/403: the key is wrong, inactive or missing. Retrying cannot help."""
+
+
+class AssistantNotFound(ApiError):
+    """404 for an assistant: unknown, or not owned by this key."""
+
+
+class RequestRejected(ApiError):
+    """422 or another 4xx: the request itself is invalid; retrying cannot help."""
+
+
+class ApiUnavailable(ApiError):
+    """Retries were exhausted on 429/5xx/timeouts/broken bodies."""
+
+
+class WindowNotConverged(ApiError):
+    """A window's records could not be made to agree with the server's total."""
+
+
+class LakeError(CallLogsError):
+    """The Parquet lake could not be read or written."""
+
+
+class WarehouseError(CallLogsError):
+    """The DuckDB warehouse could not be read or written."""

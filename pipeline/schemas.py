@@ -1,0 +1,108 @@
+"""Arrow schemas of the lake tables: the single definition every stage agrees on.
+
+Column names and meanings follow ``shared/docs/contract.md``. Timestamps are UTC at microsecond
+precision; ``extra`` and ``raw`` hold JSON text so nothing the API sends is ever lost.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+CALL_LOGS_SCHEMA = pa.schema(
+    [
+        pa.field("room_name", pa.string(), nullable=False),
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("assistant_name", pa.string()),
+        pa.field("to_number", pa.string()),
+        pa.field("call_status", pa.string()),
+        pa.field("call_status_reason", pa.string()),
+        pa.field("sip_status_code", pa.int32()),
+        pa.field("sip_status_text", pa.string()),
+        pa.field("started_at", UTC_TS, nullable=False),
+        pa.field("answered_at", UTC_TS),
+        pa.field("ended_at", UTC_TS),
+        pa.field("call_duration_minutes", pa.float64()),
+        pa.field("billable_duration_minutes", pa.int32()),
+        pa.field("recording_path", pa.string()),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("is_final", pa.bool_(), nullable=False),
+        pa.field("transcript_turns", pa.int32(), nullable=False),
+        pa.field("extra", pa.string()),  # JSON object of every field not listed above
+        pa.field("fetched_at", UTC_TS, nullable=False),
+    ]
+)
+
+TRANSCRIPTS_SCHEMA = pa.schema(
+    [
+        pa.field("room_name", pa.string(), nullable=False),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("turn_index", pa.int32(), nullable=False),
+        pa.field("speaker", pa.string()),
+        pa.field("role", pa.string(), nullable=False),
+        pa.field("text", pa.string()),
+        pa.field("spoken_at", UTC_TS),
+    ]
+)
+
+REJECTED_LOGS_SCHEMA = pa.schema(
+    [
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("raw", pa.string(), nullable=False),  # the record exactly as received, as JSON
+        pa.field("fetched_at", UTC_TS, nullable=False),
+    ]
+)
+
+LAKE_TABLES: dict[str, pa.Schema] = {
+    "call_logs": CALL_LOGS_SCHEMA,
+    "transcripts": TRANSCRIPTS_SCHEMA,
+    "rejected_logs": REJECTED_LOGS_SCHEMA,
+}
+
+# Fields of a call record that have a column of their own; everything else goes to ``extra``.
+CONTRACT_FIELDS: frozenset[str] = frozenset(
+    {
+        "room_name",
+        "assistant_id",
+        "assistant_name",
+        "to_number",
+        "call_status",
+        "call_status_reason",
+        "sip_status_code",
+        "sip_status_text",
+        "started_at",
+        "answered_at",
+        "ended_at",
+        "call_duration_minutes",
+        "billable_duration_minutes",
+        "recording_path",
+        "transcripts",
+    }
+)
+
+# Fields the platform is known to send beyond its documentation (api-behaviour.md). Seeing any
+# other field is schema drift: reported, never an error.
+KNOWN_EXTRA_FIELDS: frozenset[str] = frozenset(
+    {
+        "queue_id",
+        "is_passthrough",
+        "agent_ready_at",
+        "call_end_reason",
+        "recording_egress_id",
+        "created_by_email",
+        "call_type",
+        "call_service",
+        "platform_number",
+        "usage",
+    }
+)
+
+FINAL_STATUSES: frozenset[str] = frozenset(
+    {"completed", "busy", "no_answer", "rejected", "cancelled", "unreachable", "timeout", "failed"}
+)
+NON_FINAL_STATUSES: frozenset[str] = frozenset({"initiated", "answered"})
+KNOWN_STATUSES: frozenset[str] = FINAL_STATUSES | NON_FINAL_STATUSES
