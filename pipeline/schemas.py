@@ -106,3 +106,18 @@ FINAL_STATUSES: frozenset[str] = frozenset(
 )
 NON_FINAL_STATUSES: frozenset[str] = frozenset({"initiated", "answered"})
 KNOWN_STATUSES: frozenset[str] = FINAL_STATUSES | NON_FINAL_STATUSES
+
+# One row per synced (day, assistant) partition: what the extraction verified against the API.
+# Written to the lake beside the data so the warehouse load needs nothing but the lake.
+SYNC_WINDOWS_SCHEMA = pa.schema(
+    [
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("window_end", UTC_TS, nullable=False),
+        pa.field("api_total", pa.int64(), nullable=False),
+        pa.field("verified_calls", pa.int64(), nullable=False),
+        pa.field("requests", pa.int64(), nullable=False),
+        pa.field("synced_at", UTC_TS, nullable=False),
+    ]
+)
+LAKE_TABLES["sync_windows"] = SYNC_WINDOWS_SCHEMA

@@ -1,0 +1,1 @@
+"""Dagster wiring of the calllogs pipeline: partitions, resources, assets, checks, schedules."""

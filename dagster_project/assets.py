@@ -1,0 +1,184 @@
+"""Assets: API → lake (``raw_call_logs``), then lake → warehouse tables and metrics (one step).
+
+Both are daily-partitioned with a single-run backfill policy, so a backfill of a range is one run
+that pages the whole range per assistant instead of one run (and one request burst) per day.
+API-calling and warehouse-writing steps sit in pools (``call_logs_api``, ``warehouse``) whose
+limits the instance sets (``dagster.yaml``): one extraction and one writer at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import dagster as dg
+
+from dagster_project.partitions import daily_partitions
+from dagster_project.resources import CallLogsResource
+from pipeline import checks
+from pipeline.checks import CheckOutcome
+from pipeline.sqlfiles import read_sql
+from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse, make_client
+
+API_POOL = "call_logs_api"
+WAREHOUSE_POOL = "warehouse"
+GROUP = "call_logs"
+STALE_AFTER = timedelta(hours=6)
+FRESH_WITHIN = timedelta(hours=3)
+
+progress_log = logging.getLogger("calllogs.progress")
+
+WAREHOUSE_TABLES = ("call_logs", "transcripts", "rejected_logs")
+METRIC_TABLES = ("daily_assistant_metrics", "sip_failures")
+
+
+def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    window = context.partition_time_window
+    return window.start.date(), window.end.date()
+
+
+def check_result(outcome: CheckOutcome, asset: str) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        asset_key=asset,
+        check_name=outcome.name,
+        passed=outcome.passed,
+        severity=dg.AssetCheckSeverity.WARN if outcome.warn_only else dg.AssetCheckSeverity.ERROR,
+        description=outcome.description,
+        metadata={
+            "failing": dg.MetadataValue.int(outcome.failing),
+            "sample": dg.MetadataValue.json(
+                [{k: str(v) for k, v in row.items()} for row in outcome.sample]
+            ),
+        },
+    )
+
+
+def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
+    return {
+        "assistants": dg.MetadataValue.int(len(report.assistants)),
+        "calls": dg.MetadataValue.int(report.total("calls")),
+        "utterances": dg.MetadataValue.int(report.total("utterances")),
+        "rejected": dg.MetadataValue.int(report.total("rejected")),
+        "api_total": dg.MetadataValue.int(report.total("api_total")),
+        "verified_calls": dg.MetadataValue.int(report.total("verified_calls")),
+        "requests": dg.MetadataValue.int(report.requests),
+        "retries": dg.MetadataValue.int(report.retries),
+        "reread_windows": dg.MetadataValue.int(report.stats.mismatches),
+        "window_end": dg.MetadataValue.text(report.window_end.isoformat()),
+        "seconds": dg.MetadataValue.float(round(report.seconds, 3)),
+        "new_fields": dg.MetadataValue.json(sorted(report.new_fields)),
+    }
+
+
+@dg.asset(
+    name="raw_call_logs",
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=API_POOL,
+    kinds={"parquet"},
+    check_specs=[dg.AssetCheckSpec("schema_drift", asset="raw_call_logs")],
+    description=(
+        "Every call of every assistant, read from GET /assistant/call-logs/{id} window by window, "
+        "verified against the API's total, normalised and written to the Parquet lake "
+        "(one atomically replaced partition per day and assistant)."
+    ),
+)
+def raw_call_logs(
+    context: dg.AssetExecutionContext, calllogs: CallLogsResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    settings = calllogs.settings()
+    start_day, end_day = partition_days(context)
+
+    def progress(line: str) -> None:
+        context.log.info(line)
+        progress_log.info(line)
+
+    with make_client(settings) as client:
+        report = extract_to_lake(
+            settings, start_day, end_day, client=client, lake=calllogs.lake(), progress=progress
+        )
+    progress(report.summary())
+    days = sorted({p.day for p in report.partitions})
+    for name in ("calls", "utterances", "rejected", "api_total", "verified_calls", "requests"):
+        per_day = report.by_day(name)
+        for day in days:
+            context.add_asset_metadata(
+                {name: dg.MetadataValue.int(per_day.get(day, 0))}, partition_key=day.isoformat()
+            )
+    yield dg.MaterializeResult(metadata=_extract_metadata(report))
+    yield check_result(checks.schema_drift(report.new_fields), "raw_call_logs")
+
+
+WAREHOUSE_CHECK_SPECS = [
+    dg.AssetCheckSpec(name, asset="call_logs")
+    for name in (*checks.WAREHOUSE_CHECKS, "reconciliation", "freshness", "stale_non_final")
+]
+
+
+@dg.multi_asset(
+    name="warehouse_tables",
+    group_name=GROUP,
+    partitions_def=daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    specs=[
+        dg.AssetSpec(table, deps=["raw_call_logs"], kinds={"duckdb"}, group_name=GROUP)
+        for table in (*WAREHOUSE_TABLES, *METRIC_TABLES)
+    ],
+    check_specs=WAREHOUSE_CHECK_SPECS,
+    description=(
+        "Loads the run's lake partitions into DuckDB: replaces exactly those (day, assistant) "
+        "rows of call_logs, transcripts and rejected_logs and recomputes exactly their rows of "
+        "daily_assistant_metrics and sip_failures, in one transaction."
+    ),
+)
+def warehouse_tables(
+    context: dg.AssetExecutionContext, calllogs: CallLogsResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    start_day, end_day = partition_days(context)
+    warehouse = calllogs.warehouse()
+    stats = load_lake_into_warehouse(calllogs.lake(), warehouse, start_day, end_day)
+    line = (
+        f"warehouse: loaded {stats.partitions} partition(s), {stats.calls} calls, "
+        f"{stats.utterances} utterances, {stats.rejected} rejected in {stats.seconds:.2f}s"
+    )
+    context.log.info(line)
+    progress_log.info(line)
+    params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
+    totals = warehouse.query(read_sql("reports/daily_totals.sql"), params).to_pylist()
+    for row in totals:
+        key = row["call_date"].isoformat()
+        context.add_asset_metadata(
+            {
+                "calls": dg.MetadataValue.int(int(row["calls"])),
+                "answer_rate": dg.MetadataValue.float(float(row["answer_rate"] or 0.0)),
+                "sip_failure_calls": dg.MetadataValue.int(int(row["sip_failure_calls"])),
+                "in_progress_calls": dg.MetadataValue.int(int(row["in_progress_calls"])),
+                "talk_minutes": dg.MetadataValue.float(float(row["talk_minutes"] or 0.0)),
+            },
+            asset_key="daily_assistant_metrics",
+            partition_key=key,
+        )
+    counts = warehouse.table_counts()
+    loaded = {
+        "call_logs": stats.calls,
+        "transcripts": stats.utterances,
+        "rejected_logs": stats.rejected,
+    }
+    for table in (*WAREHOUSE_TABLES, *METRIC_TABLES):
+        metadata: dict[str, Any] = {
+            "table_rows": dg.MetadataValue.int(counts.get(table, 0)),
+            "partitions_loaded": dg.MetadataValue.int(stats.partitions),
+        }
+        if table in loaded:
+            metadata["rows_loaded"] = dg.MetadataValue.int(loaded[table])
+        yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+    outcomes = [check(warehouse) for check in checks.WAREHOUSE_CHECKS.values()]
+    outcomes.append(checks.reconciliation(warehouse, start_day, end_day))
+    outcomes.append(checks.freshness(warehouse, max_age=FRESH_WITHIN))
+    outcomes.append(checks.stale_non_final(warehouse, older_than=STALE_AFTER))
+    for outcome in outcomes:
+        yield check_result(outcome, "call_logs")

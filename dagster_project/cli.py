@@ -1,0 +1,162 @@
+"""``calllogs``: sync (as Dagster runs), simulate, sql, demo.
+
+Every failure ends in one line on stderr saying what happened and what to do, and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from pipeline.config import Settings
+from pipeline.errors import CallLogsError, ConfigError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _err(message: str) -> None:
+    print(f"calllogs: error: {message}", file=sys.stderr, flush=True)
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="calllogs",
+        description="Sync call logs into a Parquet lake and a DuckDB warehouse.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sync = sub.add_parser(
+        "sync",
+        help="sync days [start, end) — or, without dates, the incremental window — as Dagster runs",
+    )
+    sync.add_argument("--start", type=_day, help="first day (YYYY-MM-DD, UTC)")
+    sync.add_argument("--end", type=_day, help="day after the last (YYYY-MM-DD, exclusive)")
+    sync.add_argument(
+        "--dry-run", action="store_true", help="print the day ranges that would be synced"
+    )
+
+    sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
+    sim.add_argument("--port", type=int, default=8787)
+    sim.add_argument("--seed", type=int, default=42)
+    sim.add_argument("--faults", default=None, help="e.g. 429=0.05,500=0.03,drop=0.01")
+    sim.add_argument("--calls-per-day", type=int, default=80)
+    sim.add_argument("--history-days", type=int, default=30)
+    sim.add_argument("--assistants", type=int, default=4)
+    sim.add_argument("--latency-ms", type=float, default=0.0)
+
+    sql = sub.add_parser("sql", help="run SQL on the warehouse (no query: interactive prompt)")
+    sql.add_argument("query", nargs="?", help="one SQL statement")
+
+    demo = sub.add_parser("demo", help="simulator + sync of the last days + metrics, no key needed")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--seed", type=int, default=42)
+    return parser
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
+    from pipeline.incremental import plan_from_warehouse
+    from pipeline.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    if (args.start is None) != (args.end is None):
+        raise ConfigError("give both --start and --end, or neither for the incremental sync")
+    if args.start is not None:
+        if args.end <= args.start:
+            raise ConfigError(f"--end {args.end} must be after --start {args.start}")
+        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
+        if args.start >= tomorrow:
+            raise ConfigError(f"--start {args.start} is in the future; nothing to sync yet")
+        ranges = [(args.start, min(args.end, tomorrow))]
+        reason = f"requested {args.start}..{args.end}"
+    else:
+        plan = plan_from_warehouse(settings, Warehouse(settings.warehouse_path))
+        ranges, reason = list(plan.ranges), plan.reason
+    if args.dry_run:
+        print(f"plan: {reason}")
+        for start, end in ranges:
+            print(f"  {start} .. {end} ({(end - start).days} day(s))")
+        return EXIT_OK
+    settings.require_api()
+    home = ensure_dagster_home(settings)
+    attach_progress(_progress)
+    _progress(f"plan: {reason}")
+    failures = 0
+    for start, end in ranges:
+        outcome = run_sync(start, end)
+        if outcome.success:
+            print(f"synced {start} .. {end} (Dagster run {outcome.run_id})", flush=True)
+        else:
+            failures += 1
+            _err(f"{start} .. {end} not synced (Dagster run {outcome.run_id}): {outcome.error}")
+    print(f"runs are recorded in {home}; see them with `make ui`", file=sys.stderr, flush=True)
+    return EXIT_OK if failures == 0 else EXIT_FAILED
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from pipeline.simulator.cli import serve_forever
+
+    return serve_forever(
+        port=args.port,
+        seed=args.seed,
+        faults=args.faults,
+        calls_per_day=args.calls_per_day,
+        history_days=args.history_days,
+        assistants=args.assistants,
+        latency_ms=args.latency_ms,
+    )
+
+
+def _sql(args: argparse.Namespace) -> int:
+    from pipeline.sqlshell import interactive, run_sql
+    from pipeline.warehouse import Warehouse
+
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        raise ConfigError(
+            f"no warehouse at {settings.warehouse_path}; run `calllogs sync` (or `make demo`) first"
+        )
+    warehouse = Warehouse(settings.warehouse_path)
+    if args.query:
+        print(run_sql(warehouse, args.query))
+        return EXIT_OK
+    return interactive(warehouse)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from dagster_project.demo import run_demo
+
+    return run_demo(days=args.days, seed=args.seed, echo=_progress)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handlers = {"sync": _sync, "simulate": _simulate, "sql": _sql, "demo": _demo}
+    try:
+        return handlers[args.command](args)
+    except CallLogsError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _err("interrupted; rerun the same command — syncs are idempotent")
+        return 130
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""The two stages of a sync, as plain functions: API → lake, then lake → warehouse.
+
+Dagster assets call these (one stage per asset); benchmarks and tests call them directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import pyarrow as pa
+
+from pipeline.client import CallLogsClient
+from pipeline.config import Settings, validate_assistant_id
+from pipeline.errors import ConfigError
+from pipeline.extract import DayExtract, ExtractOptions, ExtractStats, WindowExtractor
+from pipeline.lake import Lake
+from pipeline.normalize import normalize_records
+from pipeline.privacy import phone_hash_key
+from pipeline.schemas import SYNC_WINDOWS_SCHEMA
+from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
+from pipeline.windows import floor_ms, midnight
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PartitionReport:
+    """What one (day, assistant) partition received from the API."""
+
+    day: date
+    assistant_id: str
+    calls: int
+    utterances: int
+    rejected: int
+    non_final: int
+    api_total: int
+    verified_calls: int
+    requests: int
+
+
+@dataclass
+class ExtractReport:
+    """Everything the API → lake stage did; the source of Dagster metadata and the summary."""
+
+    assistants: list[str]
+    window_start: datetime
+    window_end: datetime
+    partitions: list[PartitionReport] = field(default_factory=list)
+    requests: int = 0
+    retries: int = 0
+    retry_reasons: dict[str, int] = field(default_factory=dict)
+    new_fields: set[str] = field(default_factory=set)
+    stats: ExtractStats = field(default_factory=ExtractStats)
+    seconds: float = 0.0
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(p, name)) for p in self.partitions)
+
+    def by_day(self, name: str) -> dict[date, int]:
+        totals: dict[date, int] = {}
+        for part in self.partitions:
+            totals[part.day] = totals.get(part.day, 0) + int(getattr(part, name))
+        return totals
+
+    def summary(self) -> str:
+        return (
+            f"synced {len(self.assistants)} assistant(s), {len({p.day for p in self.partitions})} "
+            f"day(s): {self.total('calls')} calls, {self.total('utterances')} utterances, "
+            f"{self.total('rejected')} rejected, API total {self.total('api_total')} = verified "
+            f"{self.total('verified_calls')}; {self.requests} requests, {self.retries} retries, "
+            f"{self.stats.mismatches} re-read window(s) in {self.seconds:.1f}s"
+        )
+
+
+def make_client(settings: Settings) -> CallLogsClient:
+    settings.require_api()
+    return CallLogsClient(
+        settings.api_url,
+        settings.api_key,
+        timeout_s=settings.request_timeout_s,
+        max_in_flight=settings.concurrency,
+        max_requests_per_second=settings.max_requests_per_second,
+    )
+
+
+def resolve_assistants(settings: Settings, client: CallLogsClient) -> list[str]:
+    """Configured ids, or every assistant the key owns (``GET /assistant/list``)."""
+    if settings.assistant_ids:
+        return list(settings.assistant_ids)
+    found: list[str] = []
+    for item in client.list_assistants():
+        try:
+            found.append(validate_assistant_id(str(item["assistant_id"])))
+        except ConfigError as exc:
+            log.warning("skipping an assistant the API listed: %s", exc)
+    if not found:
+        raise ConfigError(
+            "the API lists no assistants for this key; set CALL_LOGS_ASSISTANT_IDS or check the key"
+        )
+    return sorted(found)
+
+
+def frozen_window(start_day: date, end_day: date, now: datetime | None = None) -> tuple[
+    datetime, datetime
+]:
+    """``[start_day, end_day)`` as instants, the upper bound frozen at ``now`` (never paged open)."""
+    if end_day <= start_day:
+        raise ConfigError(f"the range {start_day}..{end_day} is empty; --end must be after --start")
+    frozen_now = floor_ms(now or datetime.now(UTC))
+    return midnight(start_day), min(midnight(end_day), frozen_now)
+
+
+def extract_to_lake(
+    settings: Settings,
+    start_day: date,
+    end_day: date,
+    *,
+    client: CallLogsClient,
+    lake: Lake,
+    assistants: Sequence[str] | None = None,
+    now: datetime | None = None,
+    options: ExtractOptions | None = None,
+    progress: Progress | None = None,
+) -> ExtractReport:
+    """Read every assistant's calls for the days and replace their lake partitions."""
+    began = time.monotonic()
+    start, end = frozen_window(start_day, end_day, now)
+    ids = list(assistants) if assistants is not None else resolve_assistants(settings, client)
+    report = ExtractReport(assistants=ids, window_start=start, window_end=end)
+    if start >= end:
+        return report
+    hash_key = phone_hash_key(settings) if settings.hash_phone_numbers else None
+    workers = max(1, min(settings.concurrency, len(ids)))
+    with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="page") as pages:
+        extractor = WindowExtractor(
+            client, options=options, page_pool=pages, stats=report.stats
+        )
+
+        def run(assistant_id: str) -> list[PartitionReport]:
+            done: list[PartitionReport] = []
+            for day in extractor.extract(assistant_id, start, end):
+                part = _store_day(day, lake, hash_key, report.new_fields)
+                done.append(part)
+                if progress is not None:
+                    progress(_progress_line(part))
+            return done
+
+        with ThreadPoolExecutor(workers, thread_name_prefix="assistant") as pool:
+            for parts in pool.map(run, ids):
+                report.partitions.extend(parts)
+    report.requests, report.retries = client.counters.snapshot()
+    report.retry_reasons = dict(client.counters.by_reason)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def _store_day(
+    day: DayExtract, lake: Lake, hash_key: bytes | None, new_fields: set[str]
+) -> PartitionReport:
+    fetched_at = datetime.now(UTC)
+    batch = normalize_records(
+        day.records,
+        assistant_id=day.assistant_id,
+        fallback_day=day.day,
+        fetched_at=fetched_at,
+        phone_hash_key=hash_key,
+    ).for_day(day.day)
+    lake.write_batch(day.day, day.assistant_id, batch)
+    lake.write_partition(
+        "sync_windows",
+        day.day,
+        day.assistant_id,
+        pa.Table.from_pylist(
+            [
+                {
+                    "assistant_id": day.assistant_id,
+                    "call_date": day.day,
+                    "window_end": day.window_end,
+                    "api_total": day.api_total,
+                    "verified_calls": day.verified_calls,
+                    "requests": day.requests,
+                    "synced_at": fetched_at,
+                }
+            ],
+            schema=SYNC_WINDOWS_SCHEMA,
+        ),
+    )
+    new_fields.update(batch.new_fields)
+    is_final = batch.call_logs.column("is_final").to_pylist()
+    return PartitionReport(
+        day=day.day,
+        assistant_id=day.assistant_id,
+        calls=batch.call_logs.num_rows,
+        utterances=batch.transcripts.num_rows,
+        rejected=batch.rejected_logs.num_rows,
+        non_final=sum(1 for value in is_final if not value),
+        api_total=day.api_total,
+        verified_calls=day.verified_calls,
+        requests=day.requests,
+    )
+
+
+def _progress_line(part: PartitionReport) -> str:
+    extra = f", {part.rejected} rejected" if part.rejected else ""
+    pending = f", {part.non_final} in progress" if part.non_final else ""
+    return (
+        f"assistant {part.assistant_id} day {part.day}: {part.calls} calls{extra}{pending}, "
+        f"{part.requests} requests (API total {part.api_total}, verified {part.verified_calls})"
+    )
+
+
+def load_lake_into_warehouse(
+    lake: Lake,
+    warehouse: Warehouse,
+    start_day: date,
+    end_day: date,
+    *,
+    batch_partitions: int = 64,
+) -> LoadStats:
+    """Replace the warehouse rows and metrics of every lake partition in ``[start_day, end_day)``."""
+    keys = sorted(
+        (day, assistant)
+        for day, assistant in lake.list_partitions("sync_windows")
+        if start_day <= day < end_day
+    )
+    warehouse.ensure_schema()
+    began = time.monotonic()
+    totals = LoadStats(partitions=0, calls=0, utterances=0, rejected=0, seconds=0.0)
+    for offset in range(0, len(keys), batch_partitions):
+        loads = [_partition_load(lake, day, assistant) for day, assistant in
+                 keys[offset : offset + batch_partitions]]
+        stats = warehouse.load_partitions(loads)
+        totals = LoadStats(
+            partitions=totals.partitions + stats.partitions,
+            calls=totals.calls + stats.calls,
+            utterances=totals.utterances + stats.utterances,
+            rejected=totals.rejected + stats.rejected,
+            seconds=0.0,
+        )
+    return LoadStats(
+        partitions=totals.partitions,
+        calls=totals.calls,
+        utterances=totals.utterances,
+        rejected=totals.rejected,
+        seconds=time.monotonic() - began,
+    )
+
+
+def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
+    def read(table: str) -> pa.Table:
+        data = lake.read_partition(table, day, assistant_id)
+        if data is None:
+            raise ConfigError(
+                f"lake partition {table}/{day}/{assistant_id} is missing while its sync record "
+                "exists; rerun the sync for that day to rewrite it"
+            )
+        return data
+
+    window = read("sync_windows").to_pylist()[0]
+    return PartitionLoad(
+        call_date=day,
+        assistant_id=assistant_id,
+        call_logs=read("call_logs"),
+        transcripts=read("transcripts"),
+        rejected_logs=read("rejected_logs"),
+        window_end=window["window_end"],
+        api_total=int(window["api_total"]),
+        verified_calls=int(window["verified_calls"]),
+        requests=int(window["requests"]),
+    )

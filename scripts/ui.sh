@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make ui`: Dagster's UI on this project with a persistent DAGSTER_HOME. Without a configured API
+# (CALL_LOGS_API_URL unset) the bundled simulator runs alongside, so materialising and
+# backfilling work out of the box.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+if [[ -f .env ]]; then set -a; source .env; set +a; fi
+export CALL_LOGS_DATA_DIR="${CALL_LOGS_DATA_DIR:-$PWD/data}"
+export DAGSTER_HOME="${DAGSTER_HOME:-$CALL_LOGS_DATA_DIR/dagster_home}"
+mkdir -p -m 700 "$CALL_LOGS_DATA_DIR" "$DAGSTER_HOME"
+[[ -f "$DAGSTER_HOME/dagster.yaml" ]] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+
+SIM_PID=""
+cleanup() { [[ -n "$SIM_PID" ]] && kill "$SIM_PID" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [[ -z "${CALL_LOGS_API_URL:-}" ]]; then
+  PORT="${CALL_LOGS_SIM_PORT:-8787}"
+  "$BIN/calllogs" simulate --port "$PORT" > "$CALL_LOGS_DATA_DIR/simulator.log" 2>&1 &
+  SIM_PID=$!
+  for _ in $(seq 1 50); do
+    grep -q "CALL_LOGS_API_KEY" "$CALL_LOGS_DATA_DIR/simulator.log" 2>/dev/null && break
+    sleep 0.2
+  done
+  # The simulator prints ready-to-use `export` lines (its demo key is not a secret).
+  eval "$(grep '^export ' "$CALL_LOGS_DATA_DIR/simulator.log")"
+  export CALL_LOGS_ASSISTANT_IDS=""
+  echo "No CALL_LOGS_API_URL set: using the bundled simulator at $CALL_LOGS_API_URL"
+fi
+echo "Dagster UI: http://127.0.0.1:3000  (DAGSTER_HOME=$DAGSTER_HOME)"
+"$BIN/dagster" dev -w workspace.yaml -h 127.0.0.1 -p "${DAGSTER_PORT:-3000}"

@@ -1,0 +1,13 @@
+-- Per day in [$start_day, $end_day), all assistants together: the numbers plotted in Dagster.
+SELECT
+    call_date,
+    sum(calls) AS calls,
+    sum(answered_calls) AS answered_calls,
+    CASE WHEN sum(calls) > 0 THEN sum(answered_calls) / sum(calls) END AS answer_rate,
+    sum(sip_failure_calls) AS sip_failure_calls,
+    sum(in_progress_calls) AS in_progress_calls,
+    sum(talk_minutes) AS talk_minutes
+FROM daily_assistant_metrics
+WHERE call_date >= $start_day AND call_date < $end_day
+GROUP BY call_date
+ORDER BY call_date;
