@@ -1,0 +1,116 @@
+"""``SimulatorServer``: the call-logs API simulator on 127.0.0.1, in a background thread."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+from pipeline.simulator.app import SimulatorApp
+from pipeline.simulator.config import Clock, SimulatorConfig, from_ms
+from pipeline.simulator.store import CallStore
+from pipeline.simulator.wire import SimServer
+
+HOST = "127.0.0.1"
+
+
+class SimulatorServer:
+    """``with SimulatorServer(cfg) as sim:`` serves the API at ``sim.url`` until the block ends."""
+
+    def __init__(self, config: SimulatorConfig | None = None) -> None:
+        self.config = config if config is not None else SimulatorConfig()
+        self.clock = Clock(self.config.now)
+        self.store = CallStore(self.config, self.clock)
+        self.app = SimulatorApp(self.config, self.clock, self.store)
+        self.api_key = self.config.api_key
+        self.assistant_ids: list[str] = list(self.store.assistant_ids)
+        self._httpd: SimServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._httpd is not None:
+            raise RuntimeError("the simulator is already running")
+        self._httpd = SimServer((HOST, self.config.port), self.app)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"call-logs-simulator:{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.close_open_connections()
+        httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> SimulatorServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._httpd is None:
+            raise RuntimeError("the simulator is not running; call start() first")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    # --- the clock ----------------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward: calls progress, late calls appear, new calls arrive."""
+        self.clock.advance(seconds)
+
+    def set_now(self, when: datetime) -> None:
+        self.clock.set_now(when)
+
+    # --- looking inside -----------------------------------------------------------------------
+
+    @property
+    def history_start(self) -> datetime:
+        """Midnight (UTC) of the first day that has calls."""
+        return from_ms(self.store.history_start_ms)
+
+    def truth(self, assistant_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Every record the API holds now with started_at in [start, end), as served, by started_at.
+
+        Includes malformed records (even those without room_name). Naive datetimes mean UTC.
+        """
+        return self.app.truth(assistant_id, start, end)
+
+    def insert_call(
+        self, assistant_id: str, started_at: datetime, final: bool | None = True
+    ) -> dict[str, Any]:
+        """Test hook: add one call with this exact started_at, visible from now on.
+
+        ``final=True`` gives a terminal call, ``False`` one still in progress, ``None`` either.
+        Returns the record as it is served now. ``started_at`` is kept to the millisecond.
+        """
+        return self.app.insert_call(assistant_id, started_at, final)
+
+    def stats(self) -> dict[str, int]:
+        """Requests served, faults injected by kind (``faults_<kind>``), inserts done."""
+        return self.app.stats()

@@ -1,0 +1,423 @@
+"""The DuckDB warehouse: runs the ``sql/`` files, loads whole partitions, recomputes their metrics.
+
+Every statement lives in ``sql/`` (see :mod:`pipeline.sqlfiles`); this module only opens
+connections, hands Arrow tables to DuckDB's Arrow scan and controls transactions.
+
+DuckDB lets one process at a time open the file read-write, and a read-write holder keeps every
+other process out, readers included. So connections are short-lived (open, work, close), and
+opening one retries on DuckDB's lock error with exponential backoff and jitter until
+``lock_timeout_s``; threads of one process take turns on a process-local lock first.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.errors import WarehouseError
+from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA, UTC_TS
+from pipeline.sqlfiles import read_sql, sql_files
+
+LOGGER = logging.getLogger(__name__)
+
+SCHEMA_FOLDERS = ("schema", "views")
+
+# The load, in order. Each step reads the Arrow tables registered under the names of INCOMING and
+# the temp table affected_partitions, so it touches exactly the partitions being replaced.
+LOAD_STEPS = (
+    "load/affected_partitions.sql",
+    "load/clear_call_logs.sql",
+    "load/clear_transcripts.sql",
+    "load/clear_rejected_logs.sql",
+    "load/insert_call_logs.sql",
+    "load/insert_transcripts.sql",
+    "load/insert_rejected_logs.sql",
+    "load/upsert_sync_state.sql",
+    "metrics/clear_daily_assistant_metrics.sql",
+    "metrics/daily_assistant_metrics.sql",
+    "metrics/clear_sip_failures.sql",
+    "metrics/sip_failures.sql",
+)
+
+INCOMING_SCHEMAS: dict[str, pa.Schema] = {
+    "incoming_call_logs": CALL_LOGS_SCHEMA,
+    "incoming_transcripts": TRANSCRIPTS_SCHEMA,
+    "incoming_rejected_logs": REJECTED_LOGS_SCHEMA,
+}
+
+PARTITIONS_SCHEMA = pa.schema(
+    [
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("window_end", UTC_TS, nullable=False),
+        pa.field("api_total", pa.int64(), nullable=False),
+        pa.field("verified_calls", pa.int64(), nullable=False),
+        pa.field("requests", pa.int64(), nullable=False),
+    ]
+)
+
+_FIRST_RETRY_DELAY_S = 0.05
+_MAX_RETRY_DELAY_S = 2.0
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+_process_locks: dict[str, threading.Lock] = {}
+_process_locks_guard = threading.Lock()
+
+
+def _forget_process_locks() -> None:
+    # A forked child must not inherit a lock some thread of its parent was holding.
+    global _process_locks_guard  # noqa: PLW0603 - rebinding is the point after a fork
+    _process_locks.clear()
+    _process_locks_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_process_locks)
+
+
+@dataclass(frozen=True)
+class PartitionLoad:
+    """The complete, latest state of one (call_date, assistant_id) partition, and its sync."""
+
+    call_date: date
+    assistant_id: str
+    call_logs: pa.Table  # CALL_LOGS_SCHEMA
+    transcripts: pa.Table  # TRANSCRIPTS_SCHEMA
+    rejected_logs: pa.Table  # REJECTED_LOGS_SCHEMA
+    window_end: datetime  # timezone-aware
+    api_total: int
+    verified_calls: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class LoadStats:
+    partitions: int
+    calls: int
+    utterances: int
+    rejected: int
+    seconds: float
+
+
+class Warehouse:
+    """One DuckDB file. Every method opens its own short-lived connection and closes it."""
+
+    def __init__(self, path: Path, *, lock_timeout_s: float = 300.0) -> None:
+        self.path = Path(path).absolute()
+        self.lock_timeout_s = lock_timeout_s
+        self._schema_ready = False
+
+    def __repr__(self) -> str:
+        return f"Warehouse({str(self.path)!r})"
+
+    def ensure_schema(self) -> None:
+        """Create every table and (re)create every view; safe to run any number of times."""
+        with self._connection(read_only=False) as con:
+            self._in_transaction(con, "creating the schema", lambda: self._apply_schema(con))
+        self._schema_ready = True
+
+    def load_partitions(self, loads: Sequence[PartitionLoad]) -> LoadStats:
+        """Replace the given partitions and their metric rows in one transaction.
+
+        A partition listed twice is loaded once, with its last version.
+        """
+        started = time.perf_counter()
+        latest = {(load.call_date, load.assistant_id): load for load in loads}
+        if not latest:
+            return LoadStats(0, 0, 0, 0, time.perf_counter() - started)
+        incoming = _incoming_tables(list(latest.values()))
+
+        def run_load(con: duckdb.DuckDBPyConnection) -> None:
+            if not self._schema_ready:
+                self._apply_schema(con)
+            for name, table in incoming.items():
+                con.register(name, table)  # a view over the Arrow data, scanned, never copied
+            for step in LOAD_STEPS:
+                con.execute(read_sql(step))
+
+        with self._connection(read_only=False) as con:
+            self._in_transaction(con, f"loading {len(latest)} partition(s)", lambda: run_load(con))
+        self._schema_ready = True
+        return LoadStats(
+            partitions=len(latest),
+            calls=incoming["incoming_call_logs"].num_rows,
+            utterances=incoming["incoming_transcripts"].num_rows,
+            rejected=incoming["incoming_rejected_logs"].num_rows,
+            seconds=time.perf_counter() - started,
+        )
+
+    def query(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None
+    ) -> pa.Table:
+        """Run SQL on a read-only connection and return its whole result."""
+        if not self.path.exists():
+            raise WarehouseError(
+                f"there is no warehouse at {self.path} yet; run `calllogs sync` to create it"
+            )
+        bound: list[object] | dict[str, object] | None
+        if params is None:
+            bound = None
+        elif isinstance(params, Mapping):
+            bound = dict(params)
+        else:
+            bound = list(params)
+        with self._connection(read_only=True) as con:
+            try:
+                result = con.sql(sql, params=bound).to_arrow_table()
+            except duckdb.Error as exc:
+                raise self._error(exc, "the query") from exc
+        return result if result is not None else pa.table({})
+
+    def sync_state(self) -> pa.Table:
+        """Every synced partition, ordered by assistant and day (empty on a new warehouse)."""
+        self._create_if_missing()
+        with self._connection(read_only=True) as con:
+            try:
+                table = con.table("sync_state").order("assistant_id, call_date").to_arrow_table()
+            except duckdb.Error as exc:
+                raise self._error(exc, "reading sync_state") from exc
+        return table if table is not None else pa.table({})
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per warehouse table."""
+        self._create_if_missing()
+        with self._connection(read_only=True) as con:
+            try:
+                rows = con.table("table_row_counts").fetchall()
+            except duckdb.Error as exc:
+                raise self._error(exc, "counting rows") from exc
+        return {str(name): int(count) for name, count in rows}
+
+    # -- connections -------------------------------------------------------------------------
+
+    @contextmanager
+    def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        deadline = time.monotonic() + self.lock_timeout_s
+        local_lock = _process_lock(self.path)
+        if not local_lock.acquire(timeout=max(self.lock_timeout_s, 0.0)):
+            raise WarehouseError(
+                f"another thread of this process kept the warehouse {self.path} busy for "
+                f"{self.lock_timeout_s:g}s; let it finish or raise lock_timeout_s"
+            )
+        try:
+            con = self._open(read_only=read_only, deadline=deadline)
+            try:
+                try:
+                    con.execute("SET TimeZone = 'UTC'")
+                except duckdb.Error as exc:
+                    raise self._error(exc, "setting the session time zone") from exc
+                yield con
+            finally:
+                con.close()
+        finally:
+            local_lock.release()
+
+    def _open(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        if not read_only:
+            self._create_parent()
+        delay = _FIRST_RETRY_DELAY_S
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.Error as exc:
+                holder = _lock_holder(exc)
+                if holder is None:
+                    raise self._error(exc, "opening the warehouse") from exc
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WarehouseError(
+                        f"{holder} holds the warehouse {self.path} and kept it for more than "
+                        f"{self.lock_timeout_s:g}s ({attempts} attempts); wait for that sync or "
+                        "SQL session to finish (or stop it) and run again"
+                    ) from None
+                pause = min(remaining, delay / 2 + random.uniform(0, delay / 2))
+                LOGGER.info(
+                    "warehouse %s is locked by %s; retrying in %.2fs", self.path, holder, pause
+                )
+                time.sleep(pause)
+                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+
+    def _create_parent(self) -> None:
+        parent = self.path.parent
+        if parent.is_dir():
+            return
+        try:
+            parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            parent.chmod(0o700)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot create the warehouse directory {parent}: {exc.strerror or exc}; "
+                "check CALL_LOGS_DATA_DIR and its permissions"
+            ) from exc
+
+    def _create_if_missing(self) -> None:
+        if not self.path.exists():
+            self.ensure_schema()
+
+    # -- statements --------------------------------------------------------------------------
+
+    def _apply_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        for folder in SCHEMA_FOLDERS:
+            for name in sql_files(folder):
+                con.execute(read_sql(name))
+
+    def _in_transaction(
+        self, con: duckdb.DuckDBPyConnection, doing: str, work: Callable[[], None]
+    ) -> None:
+        try:
+            con.execute("BEGIN TRANSACTION")
+            work()
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            raise self._error(exc, doing) from exc
+
+    def _error(self, exc: duckdb.Error, doing: str) -> WarehouseError:
+        return WarehouseError(
+            f"warehouse {self.path}: {doing} failed: {_one_line(exc)}; {_hint(exc)}"
+        )
+
+
+def _process_lock(path: Path) -> threading.Lock:
+    key = str(path.resolve())
+    with _process_locks_guard:
+        return _process_locks.setdefault(key, threading.Lock())
+
+
+def _lock_holder(exc: duckdb.Error) -> str | None:
+    """Who holds the file, when ``exc`` is DuckDB refusing the file because it is in use."""
+    message = str(exc)
+    if isinstance(exc, duckdb.IOException) and (
+        "Conflicting lock" in message or "Resource temporarily unavailable" in message
+    ):
+        pid = _LOCK_PID.search(message)
+        return f"another process (PID {pid.group(1)})" if pid else "another process"
+    if isinstance(exc, duckdb.ConnectionException) and "different configuration" in message:
+        return "another connection of this process"
+    return None
+
+
+def _one_line(exc: duckdb.Error) -> str:
+    lines: list[str] = []
+    for line in str(exc).strip().splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines) or type(exc).__name__
+
+
+_READ_ONLY_HINT = "this connection is read-only; the warehouse changes only through `calllogs sync`"
+_HINTS: tuple[tuple[type[duckdb.Error], str], ...] = (
+    (
+        duckdb.ConstraintException,
+        "a call (room_name) arrived twice or already sits in another partition; every row of a "
+        "load must be unique and belong to its (call_date, assistant_id)",
+    ),
+    (
+        duckdb.ConversionException,
+        "a value does not fit its column (extra and raw must be valid JSON text)",
+    ),
+    (
+        duckdb.ProgrammingError,
+        "check the SQL; `calllogs sql` then `.tables` lists the tables and views",
+    ),
+    (duckdb.OutOfMemoryException, "DuckDB ran out of memory; load fewer partitions at a time"),
+    (
+        duckdb.IOException,
+        "check that the disk has space and that this user may read and write the file",
+    ),
+)
+
+
+def _hint(exc: duckdb.Error) -> str:
+    if "read-only mode" in str(exc):
+        return _READ_ONLY_HINT
+    for kind, hint in _HINTS:
+        if isinstance(exc, kind):
+            return hint
+    return "if it happens again, keep this message and inspect the file with `calllogs sql`"
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise WarehouseError(
+            f"window_end {moment.isoformat()} has no time zone; pass an aware datetime"
+        )
+    return moment.astimezone(UTC)
+
+
+def _conformed(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
+    """``table`` with exactly ``schema``'s columns, in its order and types."""
+    missing = [name for name in schema.names if name not in table.column_names]
+    if missing:
+        raise WarehouseError(f"{what} lacks column(s) {', '.join(missing)}; build it with {schema}")
+    try:
+        return table.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise WarehouseError(f"{what} does not match its schema: {exc}") from exc
+
+
+def _check_partition(table: pa.Table, load: PartitionLoad, what: str) -> None:
+    """Every row must belong to the load's partition, or replacing the partition would miss it."""
+    if table.num_rows == 0:
+        return
+    same_day = pc.equal(table["call_date"], pa.scalar(load.call_date, pa.date32()))
+    same_assistant = pc.equal(table["assistant_id"], pa.scalar(load.assistant_id, pa.string()))
+    belongs = pc.fill_null(pc.and_(same_day, same_assistant), False)
+    strays = table.filter(pc.invert(belongs))
+    if strays.num_rows:
+        first = strays.slice(0, 1).to_pylist()[0]
+        raise WarehouseError(
+            f"{what} holds {strays.num_rows} row(s) of another partition (first: call_date="
+            f"{first['call_date']}, assistant_id={first['assistant_id']}); split rows by the UTC "
+            "day of started_at before loading"
+        )
+
+
+def _incoming_tables(loads: Sequence[PartitionLoad]) -> dict[str, pa.Table]:
+    """The Arrow tables the load statements scan, one per incoming name, all partitions together."""
+    parts: dict[str, list[pa.Table]] = {name: [] for name in INCOMING_SCHEMAS}
+    for load in loads:
+        label = f"partition {load.call_date.isoformat()}/{load.assistant_id}"
+        sources = {
+            "incoming_call_logs": load.call_logs,
+            "incoming_transcripts": load.transcripts,
+            "incoming_rejected_logs": load.rejected_logs,
+        }
+        for name, source in sources.items():
+            what = f"{label} {name.removeprefix('incoming_')}"
+            table = _conformed(source, INCOMING_SCHEMAS[name], what)
+            _check_partition(table, load, what)
+            parts[name].append(table)
+    tables = {name: pa.concat_tables(chunks) for name, chunks in parts.items()}
+    tables["incoming_partitions"] = pa.Table.from_pylist(
+        [
+            {
+                "call_date": load.call_date,
+                "assistant_id": load.assistant_id,
+                "window_end": _utc(load.window_end),
+                "api_total": load.api_total,
+                "verified_calls": load.verified_calls,
+                "requests": load.requests,
+            }
+            for load in loads
+        ],
+        schema=PARTITIONS_SCHEMA,
+    )
+    return tables

@@ -1,0 +1,25 @@
+-- call_logs: one row per call (room_name), the latest version the API returned.
+-- Replaced a whole (call_date, assistant_id) partition at a time by sql/load/*.
+-- call_date is the UTC day of started_at; is_final is true once call_status is terminal;
+-- extra keeps every field of the record that has no column here, so nothing is lost.
+CREATE TABLE IF NOT EXISTS call_logs (
+    room_name                 VARCHAR     NOT NULL PRIMARY KEY,
+    assistant_id              VARCHAR     NOT NULL,
+    assistant_name            VARCHAR,
+    to_number                 VARCHAR,
+    call_status               VARCHAR,
+    call_status_reason        VARCHAR,
+    sip_status_code           INTEGER,
+    sip_status_text           VARCHAR,
+    started_at                TIMESTAMPTZ NOT NULL,
+    answered_at               TIMESTAMPTZ,
+    ended_at                  TIMESTAMPTZ,
+    call_duration_minutes     DOUBLE,
+    billable_duration_minutes INTEGER,
+    recording_path            VARCHAR,
+    call_date                 DATE        NOT NULL,
+    is_final                  BOOLEAN     NOT NULL,
+    transcript_turns          INTEGER     NOT NULL,
+    extra                     JSON,
+    fetched_at                TIMESTAMPTZ NOT NULL
+);

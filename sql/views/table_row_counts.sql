@@ -1,0 +1,13 @@
+-- table_row_counts: the number of rows of every warehouse table, one row per table.
+CREATE OR REPLACE VIEW table_row_counts AS
+SELECT 'call_logs' AS table_name, count(*) AS row_count FROM call_logs
+UNION ALL
+SELECT 'transcripts', count(*) FROM transcripts
+UNION ALL
+SELECT 'rejected_logs', count(*) FROM rejected_logs
+UNION ALL
+SELECT 'daily_assistant_metrics', count(*) FROM daily_assistant_metrics
+UNION ALL
+SELECT 'sip_failures', count(*) FROM sip_failures
+UNION ALL
+SELECT 'sync_state', count(*) FROM sync_state;
