@@ -6,8 +6,6 @@ API-calling and warehouse-writing steps sit in pools (``call_logs_api``, ``wareh
 limits the instance sets (``dagster.yaml``): one extraction and one writer at a time.
 """
 
-from __future__ import annotations
-
 import logging
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -88,7 +86,7 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
 )
 def raw_call_logs(
     context: dg.AssetExecutionContext, calllogs: CallLogsResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     settings = calllogs.settings()
     start_day, end_day = partition_days(context)
 
@@ -137,7 +135,7 @@ WAREHOUSE_CHECK_SPECS = [
 )
 def warehouse_tables(
     context: dg.AssetExecutionContext, calllogs: CallLogsResource
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     start_day, end_day = partition_days(context)
     warehouse = calllogs.warehouse()
     stats = load_lake_into_warehouse(calllogs.lake(), warehouse, start_day, end_day)

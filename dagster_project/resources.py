@@ -1,4 +1,4 @@
-"""One resource carrying the CALL_LOGS_* settings; the key comes from an EnvVar, so it stays secret."""
+"""One resource carrying the CALL_LOGS_* settings; the key comes from an EnvVar (stays secret)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pipeline.sync import make_client
 from pipeline.warehouse import Warehouse
 
 
-class CallLogsResource(dg.ConfigurableResource):  # type: ignore[misc]
+class CallLogsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     """Settings of the pipeline; builds the API client, the lake and the warehouse."""
 
     api_url: str
@@ -55,7 +55,7 @@ class CallLogsResource(dg.ConfigurableResource):  # type: ignore[misc]
 
 
 def resource_from_env() -> CallLogsResource:
-    """Secrets and the endpoint as EnvVars (resolved at run time, hidden in the UI); the rest now."""
+    """Key and endpoint as EnvVars (resolved at run time, hidden in the UI); the rest now."""
     env = os.environ
     return CallLogsResource(
         api_url=dg.EnvVar("CALL_LOGS_API_URL"),

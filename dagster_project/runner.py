@@ -35,7 +35,7 @@ class RunOutcome:
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
-    """``DAGSTER_HOME`` or ``$CALL_LOGS_DATA_DIR/dagster_home``, created with the project's config."""
+    """``DAGSTER_HOME`` or ``$CALL_LOGS_DATA_DIR/dagster_home``, seeded with our dagster.yaml."""
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = home / "dagster.yaml"
@@ -76,7 +76,7 @@ def run_sync(
                 run_config=run_config,
                 raise_on_error=True,
             )
-        except Exception as exc:  # noqa: BLE001 - reported as one line, the run records the rest
+        except Exception as exc:  # reported as one line; the run records the rest
             runs = target.get_runs(limit=1)
             run_id = runs[0].run_id if runs else "unknown"
             return RunOutcome(run_id, start, end, success=False, error=_user_error(exc))

@@ -1,7 +1,5 @@
 """The incremental schedule: hourly, re-sync today, the lookback, and days with open calls."""
 
-from __future__ import annotations
-
 import os
 from collections.abc import Iterator
 from datetime import UTC, date, timedelta

@@ -24,10 +24,11 @@ class CheckOutcome:
     sample: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _rows(warehouse: Warehouse, name: str, params: dict[str, object] | None = None) -> list[
-    dict[str, Any]
-]:
-    return warehouse.query(read_sql(f"checks/{name}.sql"), params).to_pylist()
+def _rows(
+    warehouse: Warehouse, name: str, params: dict[str, object] | None = None
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = warehouse.query(read_sql(f"checks/{name}.sql"), params).to_pylist()
+    return rows
 
 
 def _from_rows(
@@ -46,7 +47,9 @@ def _from_rows(
 def unique_room_name(warehouse: Warehouse) -> CheckOutcome:
     rows = _rows(warehouse, "unique_room_name")
     return _from_rows(
-        "unique_room_name", rows, "every call is stored once",
+        "unique_room_name",
+        rows,
+        "every call is stored once",
         "{n} room_name(s) stored more than once",
     )
 
@@ -59,7 +62,9 @@ def no_null_keys(warehouse: Warehouse) -> CheckOutcome:
 def known_call_status(warehouse: Warehouse) -> CheckOutcome:
     rows = _rows(warehouse, "unknown_call_status")
     return _from_rows(
-        "known_call_status", rows, "every status is a documented one",
+        "known_call_status",
+        rows,
+        "every status is a documented one",
         "{n} undocumented status value(s); extend the metrics if the platform added one",
         warn_only=True,
     )
@@ -68,7 +73,9 @@ def known_call_status(warehouse: Warehouse) -> CheckOutcome:
 def ended_after_started(warehouse: Warehouse) -> CheckOutcome:
     rows = _rows(warehouse, "ended_before_started")
     return _from_rows(
-        "ended_after_started", rows, "no call ends before it starts",
+        "ended_after_started",
+        rows,
+        "no call ends before it starts",
         "{n} call(s) end before they start",
     )
 
@@ -80,7 +87,8 @@ def reconciliation(warehouse: Warehouse, start_day: date, end_day: date) -> Chec
     return _from_rows(
         "reconciliation",
         rows,
-        f"{checked['partitions']} partition(s), {checked['api_total']} calls: warehouse == API total",
+        f"{checked['partitions']} partition(s), {checked['api_total']} calls: "
+        "warehouse == API total",
         "{n} partition(s) differ from the API's total; rerun the sync for those days",
     )
 
@@ -123,8 +131,11 @@ def stale_non_final(
     current = now or datetime.now(UTC)
     rows = _rows(warehouse, "stale_non_final", {"older_than": current - older_than})
     return _from_rows(
-        "stale_non_final", rows, f"no call has been in progress for more than {older_than}",
-        "{n} call(s) still initiated/answered after " + str(older_than), warn_only=True,
+        "stale_non_final",
+        rows,
+        f"no call has been in progress for more than {older_than}",
+        "{n} call(s) still initiated/answered after " + str(older_than),
+        warn_only=True,
     )
 
 

@@ -107,9 +107,7 @@ class CallLogsClient:
         self._sleep = sleep
         self._rng = rng or random.Random()
         self._gate = threading.BoundedSemaphore(max_in_flight)
-        self._limiter = (
-            RateLimiter(max_requests_per_second) if max_requests_per_second else None
-        )
+        self._limiter = RateLimiter(max_requests_per_second) if max_requests_per_second else None
         self.counters = RequestCounters()
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -216,9 +214,7 @@ class CallLogsClient:
                 )
                 self._sleep(wait)
 
-    def _attempt(
-        self, path: str, params: Mapping[str, str | int], *, assistant: str | None
-    ) -> Any:
+    def _attempt(self, path: str, params: Mapping[str, str | int], *, assistant: str | None) -> Any:
         if self._limiter is not None:
             self._limiter.acquire()
         with self._gate:

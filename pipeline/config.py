@@ -159,11 +159,13 @@ class Settings:
                 "CALL_LOGS_START_DATE", source.get("CALL_LOGS_START_DATE"), DEFAULT_START_DATE
             ),
             lookback_hours=_parse_int(
-                "CALL_LOGS_LOOKBACK_HOURS", source.get("CALL_LOGS_LOOKBACK_HOURS"),
+                "CALL_LOGS_LOOKBACK_HOURS",
+                source.get("CALL_LOGS_LOOKBACK_HOURS"),
                 DEFAULT_LOOKBACK_HOURS,
             ),
             non_final_max_age_days=_parse_int(
-                "CALL_LOGS_NON_FINAL_MAX_AGE_DAYS", source.get("CALL_LOGS_NON_FINAL_MAX_AGE_DAYS"),
+                "CALL_LOGS_NON_FINAL_MAX_AGE_DAYS",
+                source.get("CALL_LOGS_NON_FINAL_MAX_AGE_DAYS"),
                 DEFAULT_NON_FINAL_MAX_AGE_DAYS,
             ),
             lake_url=(source.get("CALL_LOGS_LAKE_URL") or "").strip() or None,

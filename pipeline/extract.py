@@ -169,7 +169,11 @@ class WindowExtractor:
         self.stats.add(mismatches=1)
         log.info(
             "assistant %s window %s..%s: %d distinct calls vs API total %d; re-reading in parts",
-            assistant_id, start.isoformat(), end.isoformat(), len(chunk.records), chunk.total,
+            assistant_id,
+            start.isoformat(),
+            end.isoformat(),
+            len(chunk.records),
+            chunk.total,
         )
         if depth >= self._options.max_depth:
             raise WindowNotConverged(
@@ -230,9 +234,7 @@ class WindowExtractor:
                     break
                 page_number += 1
             if len(records) == total:
-                self.stats.add(
-                    verified_windows=1, api_total=total, verified_calls=len(records)
-                )
+                self.stats.add(verified_windows=1, api_total=total, verified_calls=len(records))
                 return _Chunk(start, end, records, total, requests)
         raise WindowNotConverged(
             f"assistant {assistant_id}: {total} calls share {start.isoformat()} and "
@@ -313,7 +315,10 @@ class _DayGrouper:
         else:
             for day, count in placed.items():
                 self._totals[day] += count
-        self._requests[chunk_days[0]] += chunk.requests
+        for day, share in _apportion(
+            chunk.requests, [placed.get(d, 0) for d in chunk_days], chunk_days
+        ):
+            self._requests[day] += share
         return self._emit_until(chunk.end)
 
     def finish(self) -> Iterator[DayExtract]:
@@ -336,3 +341,16 @@ class _DayGrouper:
                 verified_calls=len(records),
                 requests=self._requests[day],
             )
+
+
+def _apportion(amount: int, weights: list[int], days: list[date]) -> list[tuple[date, int]]:
+    """Split ``amount`` over ``days`` in proportion to ``weights`` (largest remainder)."""
+    total = sum(weights)
+    if total == 0:
+        return [(days[0], amount)]
+    exact = [amount * w / total for w in weights]
+    shares = [int(x) for x in exact]
+    leftovers = sorted(range(len(days)), key=lambda i: exact[i] - shares[i], reverse=True)
+    for i in leftovers[: amount - sum(shares)]:
+        shares[i] += 1
+    return list(zip(days, shares, strict=True))

@@ -55,7 +55,9 @@ def plan_incremental(
         reason = f"first sync: everything from {start}"
     else:
         slowest = min(synced_until[a] for a in wanted) if wanted else min(synced_until.values())
-        start = max(settings.start_date, utc_day(slowest - timedelta(hours=settings.lookback_hours)))
+        start = max(
+            settings.start_date, utc_day(slowest - timedelta(hours=settings.lookback_hours))
+        )
         reason = (
             f"synced up to {slowest.isoformat()}; re-reading {settings.lookback_hours}h lookback"
         )

@@ -1,4 +1,4 @@
-"""Retry timing: exponential backoff with full jitter, ``Retry-After``, a total-time cap, a rate limit.
+"""Retry timing: backoff with full jitter, ``Retry-After``, a total-time cap, a rate limit.
 
 Kept apart from the HTTP client so the policy can be tested without a network and reused.
 """
@@ -30,7 +30,7 @@ class RetryPolicy:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date); None if absent."""
+    """Seconds to wait from ``Retry-After`` (delta-seconds or HTTP date); None if absent."""
     if value is None:
         return None
     text = value.strip()

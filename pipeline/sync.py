@@ -107,10 +107,10 @@ def resolve_assistants(settings: Settings, client: CallLogsClient) -> list[str]:
     return sorted(found)
 
 
-def frozen_window(start_day: date, end_day: date, now: datetime | None = None) -> tuple[
-    datetime, datetime
-]:
-    """``[start_day, end_day)`` as instants, the upper bound frozen at ``now`` (never paged open)."""
+def frozen_window(
+    start_day: date, end_day: date, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """``[start_day, end_day)`` as instants, the end frozen at ``now`` (never paged open)."""
     if end_day <= start_day:
         raise ConfigError(f"the range {start_day}..{end_day} is empty; --end must be after --start")
     frozen_now = floor_ms(now or datetime.now(UTC))
@@ -139,9 +139,7 @@ def extract_to_lake(
     hash_key = phone_hash_key(settings) if settings.hash_phone_numbers else None
     workers = max(1, min(settings.concurrency, len(ids)))
     with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="page") as pages:
-        extractor = WindowExtractor(
-            client, options=options, page_pool=pages, stats=report.stats
-        )
+        extractor = WindowExtractor(client, options=options, page_pool=pages, stats=report.stats)
 
         def run(assistant_id: str) -> list[PartitionReport]:
             done: list[PartitionReport] = []
@@ -224,7 +222,7 @@ def load_lake_into_warehouse(
     *,
     batch_partitions: int = 64,
 ) -> LoadStats:
-    """Replace the warehouse rows and metrics of every lake partition in ``[start_day, end_day)``."""
+    """Replace warehouse rows and metrics of every lake partition in ``[start_day, end_day)``."""
     keys = sorted(
         (day, assistant)
         for day, assistant in lake.list_partitions("sync_windows")
@@ -234,8 +232,10 @@ def load_lake_into_warehouse(
     began = time.monotonic()
     totals = LoadStats(partitions=0, calls=0, utterances=0, rejected=0, seconds=0.0)
     for offset in range(0, len(keys), batch_partitions):
-        loads = [_partition_load(lake, day, assistant) for day, assistant in
-                 keys[offset : offset + batch_partitions]]
+        loads = [
+            _partition_load(lake, day, assistant)
+            for day, assistant in keys[offset : offset + batch_partitions]
+        ]
         stats = warehouse.load_partitions(loads)
         totals = LoadStats(
             partitions=totals.partitions + stats.partitions,

@@ -75,8 +75,9 @@ def test_extraction_equals_truth_under_ties_late_calls_and_faults(seed: int) -> 
 
 
 def test_live_inserts_while_paging_are_caught_by_verification() -> None:
-    config = SimulatorConfig(seed=7, now=FROZEN_NOW, history_days=4, calls_per_day=300,
-                             live_inserts=25)
+    config = SimulatorConfig(
+        seed=7, now=FROZEN_NOW, history_days=4, calls_per_day=300, live_inserts=25
+    )
     with SimulatorServer(config) as sim:
         start = FROZEN_NOW.replace(hour=0) - timedelta(days=3)
         assert_exact(sim, start, FROZEN_NOW, chunk_calls=100_000)
@@ -116,13 +117,20 @@ def test_naive_paging_loses_or_duplicates_calls_on_the_same_data() -> None:
     """The peers' approach — default desc order, page once — is not exact here; ours is."""
     lost_or_duplicated = 0
     for seed in (11, 12, 13):
-        config = SimulatorConfig(seed=seed, now=FROZEN_NOW, history_days=4, calls_per_day=300,
-                                 tie_burst_rate=0.1, live_inserts=10)
+        config = SimulatorConfig(
+            seed=seed,
+            now=FROZEN_NOW,
+            history_days=4,
+            calls_per_day=300,
+            tie_burst_rate=0.1,
+            live_inserts=10,
+        )
         with SimulatorServer(config) as sim, SimClient(sim.url, sim.api_key) as api:
             assistant = sim.assistant_ids[0]
             start = FROZEN_NOW.replace(hour=0) - timedelta(days=3)
-            naive = api.all_pages(assistant, start_date=start.isoformat(),
-                                  end_date=FROZEN_NOW.isoformat())
+            naive = api.all_pages(
+                assistant, start_date=start.isoformat(), end_date=FROZEN_NOW.isoformat()
+            )
             truth = by_identity(sim.truth(assistant, start, FROZEN_NOW + timedelta(milliseconds=1)))
             naive_ids = [record_identity(r) for r in naive]
             lost_or_duplicated += len(set(truth) - set(naive_ids))
@@ -141,8 +149,7 @@ def _repeating_server(total: int) -> httpx.MockTransport:
                 "success": True,
                 "data": {
                     "logs": page,
-                    "pagination": {"total": total, "page": 1, "limit": 100,
-                                   "total_pages": 10**9},
+                    "pagination": {"total": total, "page": 1, "limit": 100, "total_pages": 10**9},
                 },
             },
         )
@@ -157,8 +164,11 @@ def test_a_page_that_repeats_forever_fails_loudly_and_boundedly() -> None:
         extractor = WindowExtractor(client, options=ExtractOptions(max_depth=6))
         start = datetime(2026, 11, 20, tzinfo=UTC)
         with pytest.raises(WindowNotConverged) as info:
-            list(extractor.extract("550e8400-e29b-41d4-a716-446655440000", start,
-                                   start + timedelta(hours=2)))
+            list(
+                extractor.extract(
+                    "550e8400-e29b-41d4-a716-446655440000", start, start + timedelta(hours=2)
+                )
+            )
         requests = client.counters.requests
     assert "rerun" in str(info.value)
     assert requests < 2_000
@@ -166,8 +176,9 @@ def test_a_page_that_repeats_forever_fails_loudly_and_boundedly() -> None:
 
 def test_random_split_plans_still_cover_everything() -> None:
     rng = random.Random(3)
-    config = SimulatorConfig(seed=21, now=FROZEN_NOW, history_days=3, calls_per_day=400,
-                             tie_burst_rate=0.2)
+    config = SimulatorConfig(
+        seed=21, now=FROZEN_NOW, history_days=3, calls_per_day=400, tie_burst_rate=0.2
+    )
     with SimulatorServer(config) as sim:
         start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
         assert_exact(sim, start, FROZEN_NOW, page_parallelism=rng.choice([1, 3, 8]))

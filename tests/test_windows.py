@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 from pipeline.windows import (
@@ -49,7 +50,7 @@ def test_plan_split_never_cuts_a_tie_and_covers_the_window() -> None:
     parts = plan_split(T0, end, observed, page_size=100)
     assert parts is not None
     assert parts[0][0] == T0 and parts[-1][1] == end
-    for (_, a_end), (b_start, _) in zip(parts, parts[1:], strict=False):
+    for (_, a_end), (b_start, _) in itertools.pairwise(parts):
         assert a_end == b_start
     # The burst lies wholly inside one part.
     holders = [p for p in parts if p[0] <= tie < p[1]]

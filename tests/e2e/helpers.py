@@ -1,0 +1,65 @@
+"""Shared helpers for whole-pipeline tests: truth from the simulator, contents of the warehouse."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipeline.simulator import SimulatorServer
+from pipeline.timeparse import parse_timestamp
+
+
+def truth_calls(
+    sim: SimulatorServer, start: datetime, end: datetime
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Valid calls by room_name, and the number of records a warehouse must quarantine."""
+    calls: dict[str, dict[str, Any]] = {}
+    unusable = 0
+    for assistant in sim.assistant_ids:
+        for record in sim.truth(assistant, start, end):
+            room = record.get("room_name")
+            if isinstance(room, str) and room and parse_timestamp(record.get("started_at")):
+                calls[room] = record
+            else:
+                unusable += 1
+    return calls, unusable
+
+
+def warehouse_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def assert_warehouse_equals_truth(
+    path: Path, sim: SimulatorServer, start: datetime, end: datetime
+) -> int:
+    calls, unusable = truth_calls(sim, start, end)
+    stored = warehouse_rows(
+        path,
+        "SELECT room_name, call_status, started_at, ended_at, transcript_turns FROM call_logs "
+        "WHERE started_at >= ? AND started_at < ?".replace("?", "'{}'").format(
+            start.isoformat(), end.isoformat()
+        ),
+    )
+    names = [row[0] for row in stored]
+    assert len(names) == len(set(names)), "duplicate calls in the warehouse"
+    assert set(names) == set(calls), (
+        f"lost {len(set(calls) - set(names))}, extra {len(set(names) - set(calls))}"
+    )
+    for room, status, started, ended, turns in stored:
+        record = calls[room]
+        assert status == record.get("call_status"), f"stale status for {room}"
+        assert started == parse_timestamp(record["started_at"])
+        assert ended == parse_timestamp(record.get("ended_at"))
+        expected_turns = record.get("transcripts")
+        assert turns == (len(expected_turns) if isinstance(expected_turns, list) else 0)
+    rejected = warehouse_rows(path, "SELECT count(*) FROM rejected_logs")[0][0]
+    assert rejected == unusable
+    return len(calls)
