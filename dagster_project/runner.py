@@ -36,6 +36,7 @@ class RunOutcome:
 
 def ensure_dagster_home(settings: Settings) -> Path:
     """``DAGSTER_HOME`` or ``$CALL_LOGS_DATA_DIR/dagster_home``, seeded with our dagster.yaml."""
+    settings.ensure_data_dir()
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = home / "dagster.yaml"

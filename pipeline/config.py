@@ -135,6 +135,13 @@ class Settings:
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
 
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory owner-only (it holds call data and the phone-hash key)."""
+        if not self.data_dir.exists():
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.data_dir.chmod(0o700)
+        return self.data_dir
+
     def require_api(self) -> None:
         if not self.api_url:
             raise ConfigError(

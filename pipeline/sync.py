@@ -131,6 +131,7 @@ def extract_to_lake(
 ) -> ExtractReport:
     """Read every assistant's calls for the days and replace their lake partitions."""
     began = time.monotonic()
+    settings.ensure_data_dir()
     start, end = frozen_window(start_day, end_day, now)
     ids = list(assistants) if assistants is not None else resolve_assistants(settings, client)
     report = ExtractReport(assistants=ids, window_start=start, window_end=end)

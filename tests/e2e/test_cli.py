@@ -1,0 +1,130 @@
+"""`calllogs` as a user runs it: real processes, the simulator on loopback, a real DuckDB file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
+from pipeline.simulator.testing import FROZEN_NOW
+from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
+
+CALLLOGS = str(Path(sys.executable).with_name("calllogs"))
+SECRET_KEY = "sk-test-SECRET-9f8e7d6c5b4a"
+START = (FROZEN_NOW - timedelta(days=3)).date()
+END = FROZEN_NOW.date() + timedelta(days=1)
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimulatorServer]:
+    config = SimulatorConfig(
+        seed=17,
+        now=FROZEN_NOW,
+        history_days=8,
+        calls_per_day=70,
+        api_key=SECRET_KEY,
+        faults=parse_faults("429=0.04,500=0.03,502=0.01,503=0.01,truncate=0.01,drop=0.01"),
+    )
+    with SimulatorServer(config) as server:
+        yield server
+
+
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [CALLLOGS, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def base_env(sim: SimulatorServer, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALL_LOGS_", "DAGSTER_"))}
+    env.update(
+        CALL_LOGS_API_URL=sim.url,
+        CALL_LOGS_API_KEY=SECRET_KEY,
+        CALL_LOGS_DATA_DIR=str(data_dir),
+        CALL_LOGS_START_DATE="2026-11-01",
+    )
+    env.update(extra)
+    return env
+
+
+def scan_for_key(root: Path) -> list[str]:
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file() and SECRET_KEY.encode() in path.read_bytes():
+            found.append(str(path))
+    return found
+
+
+def test_sync_range_is_exact_recorded_in_dagster_and_leaks_no_key(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    result = run(
+        ["sync", "--start", START.isoformat(), "--end", END.isoformat()], base_env(sim, data)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Dagster run" in result.stdout
+    assert "requests (API total" in result.stderr  # a progress line per finished window
+    assert "Traceback" not in result.stderr
+    start = FROZEN_NOW.replace(hour=0) - timedelta(days=3)
+    assert_warehouse_equals_truth(
+        data / "warehouse.duckdb", sim, start, FROZEN_NOW + timedelta(hours=12)
+    )
+    runs = list((data / "dagster_home").rglob("*.db"))
+    assert runs, "the run must be recorded in DAGSTER_HOME"
+    assert SECRET_KEY not in result.stdout + result.stderr
+    assert scan_for_key(data) == []
+    assert (data.stat().st_mode & 0o077) == 0, "data dir must be owner-only"
+
+    # `calllogs sql` reads the same warehouse.
+    query = run(["sql", "SELECT count(*) AS n FROM call_logs"], base_env(sim, data))
+    assert query.returncode == 0, query.stderr
+    stored = warehouse_rows(data / "warehouse.duckdb", "SELECT count(*) FROM call_logs")[0][0]
+    assert str(stored) in query.stdout
+
+    # The incremental sync afterwards re-reads only the lookback, not history.
+    plan = run(["sync", "--dry-run"], base_env(sim, data))
+    assert plan.returncode == 0, plan.stderr
+    assert "lookback" in plan.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "env_extra", "expected"),
+    [
+        (["sync", "--start", "2026-11-20", "--end", "2026-11-19"], {}, "must be after"),
+        (["sync", "--start", "2026-13-01", "--end", "2026-11-19"], {}, "not a date"),
+        (
+            ["sync", "--start", "2026-11-18", "--end", "2026-11-19"],
+            {"CALL_LOGS_API_KEY": "wrong-key"},
+            "CALL_LOGS_API_KEY",
+        ),
+        (
+            ["sync", "--start", "2026-11-18", "--end", "2026-11-19"],
+            {"CALL_LOGS_ASSISTANT_IDS": "00000000-0000-4000-8000-000000000000"},
+            "not found",
+        ),
+        (
+            ["sync", "--start", "2026-11-18", "--end", "2026-11-19"],
+            {"CALL_LOGS_ASSISTANT_IDS": "../../etc/passwd"},
+            "not a UUID",
+        ),
+    ],
+)
+def test_bad_input_ends_in_one_clear_line(
+    sim: SimulatorServer, tmp_path: Path, args: list[str], env_extra: dict[str, str], expected: str
+) -> None:
+    result = run(args, base_env(sim, tmp_path / "data", **env_extra), timeout=120)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert error_lines and expected in error_lines[-1], result.stderr
+    assert SECRET_KEY not in result.stdout + result.stderr
+    assert "wrong-key" not in result.stdout + result.stderr
