@@ -42,7 +42,8 @@ class CallLogsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             ),
             "CALL_LOGS_HASH_PHONE_NUMBERS": "1" if self.hash_phone_numbers else "0",
         }
-        return Settings.from_env(env)
+        # Settings without a field here (retry budget, open-call age, ...) come from the process.
+        return Settings.from_env({**os.environ, **env})
 
     def client(self) -> CallLogsClient:
         return make_client(self.settings())

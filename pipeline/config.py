@@ -182,6 +182,14 @@ class Settings:
             concurrency=_parse_int(
                 "CALL_LOGS_CONCURRENCY", source.get("CALL_LOGS_CONCURRENCY"), 8, minimum=1
             ),
+            retry_budget_s=float(
+                _parse_int(
+                    "CALL_LOGS_RETRY_BUDGET_SECONDS",
+                    source.get("CALL_LOGS_RETRY_BUDGET_SECONDS"),
+                    120,
+                    minimum=1,
+                )
+            ),
             max_requests_per_second=_parse_float(
                 "CALL_LOGS_MAX_REQUESTS_PER_SECOND",
                 source.get("CALL_LOGS_MAX_REQUESTS_PER_SECOND"),

@@ -21,6 +21,7 @@ from pipeline.extract import DayExtract, ExtractOptions, ExtractStats, WindowExt
 from pipeline.lake import Lake
 from pipeline.normalize import normalize_records
 from pipeline.privacy import phone_hash_key
+from pipeline.retry import RetryPolicy
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from pipeline.windows import floor_ms, midnight
@@ -85,6 +86,7 @@ def make_client(settings: Settings) -> CallLogsClient:
         settings.api_url,
         settings.api_key,
         timeout_s=settings.request_timeout_s,
+        retry=RetryPolicy(budget_s=settings.retry_budget_s),
         max_in_flight=settings.concurrency,
         max_requests_per_second=settings.max_requests_per_second,
     )

@@ -28,11 +28,13 @@ def truth_calls(
     return calls, unusable
 
 
-def warehouse_rows(path: Path, sql: str) -> list[tuple[Any, ...]]:
+def warehouse_rows(path: Path, sql: str, params: list[object] | None = None) -> list[
+    tuple[Any, ...]
+]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
 
@@ -44,9 +46,8 @@ def assert_warehouse_equals_truth(
     stored = warehouse_rows(
         path,
         "SELECT room_name, call_status, started_at, ended_at, transcript_turns FROM call_logs "
-        "WHERE started_at >= ? AND started_at < ?".replace("?", "'{}'").format(
-            start.isoformat(), end.isoformat()
-        ),
+        "WHERE started_at >= ? AND started_at < ?",
+        [start, end],
     )
     names = [row[0] for row in stored]
     assert len(names) == len(set(names)), "duplicate calls in the warehouse"

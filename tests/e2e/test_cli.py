@@ -116,6 +116,12 @@ def test_sync_range_is_exact_recorded_in_dagster_and_leaks_no_key(
             {"CALL_LOGS_ASSISTANT_IDS": "../../etc/passwd"},
             "not a UUID",
         ),
+        (
+            ["sync", "--start", "2026-11-18", "--end", "2026-11-19"],
+            {"CALL_LOGS_API_URL": "http://127.0.0.1:9", "CALL_LOGS_RETRY_BUDGET_SECONDS": "2"},
+            "unavailable",
+        ),
+        (["sync", "--start", "2026-11-18"], {}, "both --start and --end"),
     ],
 )
 def test_bad_input_ends_in_one_clear_line(
