@@ -1,0 +1,387 @@
+"""The Parquet lake: one file per (table, day, assistant), replaced atomically, read back exactly.
+
+Layout (hive): ``<location>/<table>/call_date=YYYY-MM-DD/assistant_id=<id>/part-0.parquet``,
+zstd-compressed, row groups of at most 128k rows. The partition columns ``call_date`` and
+``assistant_id`` live in the path, not in the file (the hive convention, so that
+``pyarrow.dataset.dataset(<location>/<table>, partitioning="hive")`` and DuckDB's
+``read_parquet(..., hive_partitioning = true)`` read the lake as is); ``read_partition`` and
+``read_table`` put them back and always return the exact schema of ``LAKE_TABLES``.
+
+Atomic replacement. On a local file system a partition is written to a temporary file in its own
+directory, ``.part-0.parquet.<random>.tmp`` - invisible to readers, since pyarrow.dataset skips
+names starting with ``.`` or ``_`` and DuckDB globs ``*.parquet`` - flushed to disk, and renamed
+over ``part-0.parquet`` (``rename(2)``, which ``pyarrow.fs.LocalFileSystem.move`` calls, replaces
+the destination atomically). A crash leaves the old file or the new one, never a mix; a leftover
+temporary file is removed by the next write of that partition. On an object store (``s3://``
+and other URIs) the final object is written directly: an upload becomes visible only once it is
+complete, so readers again see the old object or the new one, and a "rename" there would only
+be a copy plus a delete.
+
+``write_batch`` writes the temporary files of all its tables first and swaps them only then, so
+a crash lets the tables of one partition disagree only if it strikes between two renames (and a
+failed rename leaves the rest unswapped); the next successful write of the partition repairs
+either. Writers of the same partition inside one process are serialised; two processes writing
+the same partition at once are not supported (the orchestrator never does that).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from pipeline.errors import LakeError
+from pipeline.schemas import LAKE_TABLES
+
+if TYPE_CHECKING:
+    from pipeline.normalize import NormalizedBatch
+
+FILE_NAME: Final = "part-0.parquet"
+ROW_GROUP_ROWS: Final = 128 * 1024
+PARTITION_COLUMNS: Final = ("call_date", "assistant_id")
+BATCH_TABLES: Final = ("call_logs", "transcripts", "rejected_logs")
+_TEMP_PREFIX: Final = f".{FILE_NAME}."
+_TEMP_SUFFIX: Final = ".tmp"
+_PRIVATE_DIR_MODE: Final = 0o700
+_PRIVATE_FILE_MODE: Final = 0o600
+_SAFE_SEGMENT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_DAY_DIR: Final = re.compile(r"call_date=(\d{4}-\d{2}-\d{2})")
+_ASSISTANT_DIR: Final = re.compile(r"assistant_id=([A-Za-z0-9][A-Za-z0-9_-]*)")
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A written file waiting to be swapped in (``temp`` is None when written in place)."""
+
+    final: str
+    temp: str | None
+
+
+class Lake:
+    """Parquet partitions under a local path or a URI (``file:///...``, ``s3://bucket/prefix``)."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        try:
+            if "://" in location:
+                filesystem, root = pafs.FileSystem.from_uri(location)
+            else:
+                filesystem, root = pafs.LocalFileSystem(), os.path.abspath(location)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
+            raise LakeError(
+                f"cannot open the lake at {location!r}: {error}; set CALL_LOGS_LAKE_URL to a "
+                "local path, a file:// URI or an object-store URI such as s3://bucket/prefix"
+            ) from None
+        self._fs: pafs.FileSystem = filesystem
+        self._root = root.rstrip("/") or "/"
+        self._local = isinstance(filesystem, pafs.LocalFileSystem)
+        self._locks: dict[tuple[str, date, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Lake({self.location!r})"
+
+    # --- paths -------------------------------------------------------------------------------
+
+    def partition_dir(self, table: str, day: date, assistant_id: str) -> str:
+        _schema_of(table)
+        if not isinstance(assistant_id, str) or not _SAFE_SEGMENT.fullmatch(assistant_id):
+            raise LakeError(
+                f"assistant id {assistant_id!r} cannot name a lake partition; "
+                "use the assistant's UUID"
+            )
+        return f"{self._root}/{table}/call_date={day.isoformat()}/assistant_id={assistant_id}"
+
+    def partition_path(self, table: str, day: date, assistant_id: str) -> str:
+        return f"{self.partition_dir(table, day, assistant_id)}/{FILE_NAME}"
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write_partition(self, table: str, day: date, assistant_id: str, data: pa.Table) -> str:
+        """Replace one partition with ``data`` (all rows of that day and assistant); its path."""
+        file_table = _file_table(table, day, assistant_id, data)
+        with self._locked([(table, day, assistant_id)]):
+            staged = self._stage(table, day, assistant_id, file_table)
+            self._commit([staged])
+        return staged.final
+
+    def write_batch(self, day: date, assistant_id: str, batch: NormalizedBatch) -> None:
+        """Replace the call_logs, transcripts and rejected_logs partitions of one day.
+
+        All three are always written, empty ones included, so the partition is complete.
+        """
+        of_day = batch.for_day(day)
+        tables = {
+            "call_logs": of_day.call_logs,
+            "transcripts": of_day.transcripts,
+            "rejected_logs": of_day.rejected_logs,
+        }
+        files = {name: _file_table(name, day, assistant_id, data) for name, data in tables.items()}
+        with self._locked([(name, day, assistant_id) for name in files]):
+            staged: list[_Staged] = []
+            try:
+                for name, file_table in files.items():
+                    staged.append(self._stage(name, day, assistant_id, file_table))
+            except LakeError:
+                self._discard(staged)
+                raise
+            self._commit(staged)
+
+    def _stage(self, table: str, day: date, assistant_id: str, file_table: pa.Table) -> _Staged:
+        directory = self.partition_dir(table, day, assistant_id)
+        final = f"{directory}/{FILE_NAME}"
+        self._make_dirs(directory)
+        if not self._local:
+            try:
+                self._write_parquet(file_table, final)  # an upload is atomic: see the module doc
+            except (OSError, pa.ArrowException) as error:
+                raise _lake_error("write", final, error) from None
+            return _Staged(final=final, temp=None)
+        temp = f"{directory}/{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+        try:
+            self._write_parquet(file_table, temp)
+            os.chmod(temp, _PRIVATE_FILE_MODE)
+            _fsync_path(temp)
+        except (OSError, pa.ArrowException) as error:
+            self._discard([_Staged(final=final, temp=temp)])
+            raise _lake_error("write", temp, error) from None
+        return _Staged(final=final, temp=temp)
+
+    def _commit(self, staged: Sequence[_Staged]) -> None:
+        try:
+            for item in staged:
+                if item.temp is not None:
+                    self._swap(item.temp, item.final)
+        except (OSError, pa.ArrowException) as error:
+            self._discard(staged)
+            raise _lake_error("replace", staged[0].final, error) from None
+        for directory in {item.final.rsplit("/", 1)[0] for item in staged if item.temp}:
+            _fsync_path(directory)
+            self._remove_leftovers(directory)
+
+    def _swap(self, temp: str, final: str) -> None:
+        """The atomic step: put the finished file in place of the old one."""
+        self._fs.move(temp, final)
+
+    def _discard(self, staged: Sequence[_Staged]) -> None:
+        for item in staged:
+            if item.temp is not None:
+                with suppress(OSError, pa.ArrowException):
+                    self._fs.delete_file(item.temp)
+
+    def _remove_leftovers(self, directory: str) -> None:
+        """Delete temporary files a crashed write left behind (never fatal)."""
+        try:
+            entries = self._fs.get_file_info(pafs.FileSelector(directory))
+        except (OSError, pa.ArrowException):
+            return
+        for entry in entries:
+            if entry.base_name.startswith(_TEMP_PREFIX) and entry.base_name.endswith(_TEMP_SUFFIX):
+                with suppress(OSError, pa.ArrowException):
+                    self._fs.delete_file(entry.path)
+
+    def _write_parquet(self, file_table: pa.Table, path: str) -> None:
+        with self._fs.open_output_stream(path) as sink:
+            pq.write_table(file_table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+
+    def _make_dirs(self, directory: str) -> None:
+        try:
+            if self._local:
+                _make_private_dirs(directory)
+            else:
+                self._fs.create_dir(directory, recursive=True)
+        except (OSError, pa.ArrowException) as error:
+            raise _lake_error("create", directory, error) from None
+
+    @contextmanager
+    def _locked(self, keys: Sequence[tuple[str, date, str]]) -> Iterator[None]:
+        with self._locks_guard:
+            locks = [self._locks.setdefault(key, threading.Lock()) for key in sorted(set(keys))]
+        for lock in locks:
+            lock.acquire()
+        try:
+            yield
+        finally:
+            for lock in reversed(locks):
+                lock.release()
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def read_partition(self, table: str, day: date, assistant_id: str) -> pa.Table | None:
+        """One partition with the exact ``LAKE_TABLES`` schema, or None when never written."""
+        schema = _schema_of(table)
+        path = self.partition_path(table, day, assistant_id)
+        try:
+            if self._fs.get_file_info(path).type != pafs.FileType.File:
+                return None
+            with self._fs.open_input_file(path) as source:
+                stored = pq.ParquetFile(source).read()
+        except (OSError, pa.ArrowException) as error:
+            raise _lake_error("read", path, error) from None
+        count = stored.num_rows
+        columns = {
+            "call_date": pa.repeat(pa.scalar(day, type=pa.date32()), count),
+            "assistant_id": pa.repeat(pa.scalar(assistant_id, type=pa.string()), count),
+        }
+        try:
+            arrays = [
+                columns[field.name] if field.name in columns else stored.column(field.name)
+                for field in schema
+            ]
+            return pa.Table.from_arrays(arrays, names=schema.names).cast(schema)
+        except (KeyError, pa.ArrowException) as error:
+            raise LakeError(
+                f"lake file {path} does not match the {table} schema ({error}); "
+                "rewrite the partition by syncing that day again"
+            ) from None
+
+    def list_partitions(self, table: str) -> list[tuple[date, str]]:
+        """Every (day, assistant_id) with a written file of ``table``, sorted."""
+        _schema_of(table)
+        base = f"{self._root}/{table}"
+        try:
+            entries = self._fs.get_file_info(
+                pafs.FileSelector(base, allow_not_found=True, recursive=True)
+            )
+        except (OSError, pa.ArrowException) as error:
+            raise _lake_error("list", base, error) from None
+        found: set[tuple[date, str]] = set()
+        for entry in entries:
+            if entry.type != pafs.FileType.File or entry.base_name != FILE_NAME:
+                continue
+            day_dir, assistant_dir, _ = [*entry.path[len(base) + 1 :].split("/"), "", ""][:3]
+            day_match = _DAY_DIR.fullmatch(day_dir)
+            assistant_match = _ASSISTANT_DIR.fullmatch(assistant_dir)
+            if entry.path != f"{base}/{day_dir}/{assistant_dir}/{FILE_NAME}":
+                continue
+            if day_match is None or assistant_match is None:
+                continue
+            with suppress(ValueError):
+                found.add((date.fromisoformat(day_match.group(1)), assistant_match.group(1)))
+        return sorted(found)
+
+    def read_table(
+        self,
+        table: str,
+        days: Sequence[date] | None = None,
+        assistant_ids: Sequence[str] | None = None,
+    ) -> pa.Table:
+        """All partitions of ``table`` (optionally only some days / assistants), exact schema."""
+        schema = _schema_of(table)
+        wanted_days = None if days is None else set(days)
+        wanted_ids = None if assistant_ids is None else set(assistant_ids)
+        parts = [
+            self.read_partition(table, day, assistant)
+            for day, assistant in self.list_partitions(table)
+            if (wanted_days is None or day in wanted_days)
+            and (wanted_ids is None or assistant in wanted_ids)
+        ]
+        present = [part for part in parts if part is not None]
+        if not present:
+            return schema.empty_table()
+        return pa.concat_tables(present)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _schema_of(table: str) -> pa.Schema:
+    schema = LAKE_TABLES.get(table)
+    if schema is None:
+        raise LakeError(f"unknown lake table {table!r}; expected one of {sorted(LAKE_TABLES)}")
+    return schema
+
+
+def _file_table(table: str, day: date, assistant_id: str, data: pa.Table) -> pa.Table:
+    """``data`` checked against the table's schema and partition; without the partition columns."""
+    schema = _schema_of(table)
+    where = f"{table} partition {day}/{assistant_id}"
+    if sorted(data.schema.names) != sorted(schema.names):
+        missing = sorted(set(schema.names) - set(data.schema.names))
+        unexpected = sorted(set(data.schema.names) - set(schema.names))
+        raise LakeError(
+            f"cannot write {where}: columns differ from the {table} schema "
+            f"(missing {missing}, unexpected {unexpected})"
+        )
+    ordered = data.select(schema.names)
+    for field in schema:
+        actual = ordered.schema.field(field.name).type
+        if actual != field.type:
+            raise LakeError(
+                f"cannot write {where}: column {field.name} is {actual}, expected {field.type}"
+            )
+        if not field.nullable and ordered.column(field.name).null_count:
+            raise LakeError(f"cannot write {where}: column {field.name} has nulls")
+    checked = ordered.cast(schema)  # only nullability (or metadata) can differ now
+    for name, expected in (("call_date", day), ("assistant_id", assistant_id)):
+        column = checked.column(name)
+        if checked.num_rows and not pc.all(pc.equal(column, pa.scalar(expected))).as_py():
+            raise LakeError(
+                f"cannot write {where}: some rows have another {name}; "
+                "write each (day, assistant) partition with its own rows only"
+            )
+    return checked.drop_columns(list(PARTITION_COLUMNS)).combine_chunks()
+
+
+def _make_private_dirs(directory: str) -> None:
+    """Create ``directory`` and any missing parents, owner-only (0o700)."""
+    missing: list[str] = []
+    current = directory
+    while not os.path.isdir(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    for path in reversed(missing):
+        with suppress(FileExistsError):
+            os.mkdir(path, _PRIVATE_DIR_MODE)
+
+
+def _fsync_path(path: str) -> None:
+    """Flush a file's data or a directory's entries to disk (best effort for directories)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        if not os.path.isdir(path):
+            raise
+    finally:
+        os.close(descriptor)
+
+
+_ADVICE: Final = {
+    errno.EACCES: "permission denied: make it writable by this user or point "
+    "CALL_LOGS_DATA_DIR / CALL_LOGS_LAKE_URL elsewhere",
+    errno.EPERM: "operation not permitted: check the owner and permissions of the lake directory",
+    errno.ENOSPC: "no space left on the device: free some space or move CALL_LOGS_DATA_DIR",
+    errno.EDQUOT: "disk quota exceeded: free some space or move CALL_LOGS_DATA_DIR",
+    errno.EROFS: "read-only file system: point CALL_LOGS_DATA_DIR / CALL_LOGS_LAKE_URL at a "
+    "writable location",
+}
+
+
+def _lake_error(action: str, path: str, error: Exception) -> LakeError:
+    code = getattr(error, "errno", None)
+    advice = _ADVICE.get(code) if isinstance(code, int) else None
+    if advice is None:
+        text = str(error)
+        for candidate, known in _ADVICE.items():
+            if os.strerror(candidate).lower() in text.lower():
+                advice = known
+                break
+        else:
+            advice = f"{text or type(error).__name__}; check that the lake location is reachable"
+    return LakeError(f"cannot {action} {path}: {advice}")

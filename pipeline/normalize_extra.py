@@ -1,0 +1,86 @@
+"""The ``extra`` column: every top-level field without a column of its own, as a JSON object.
+
+Values go in as received (nested objects such as ``usage`` included), keys sorted. Values that
+could not be coerced to their column's type are added under ``"_uncoerced": {field: original}``.
+A record's own ``_uncoerced`` field cannot keep its name, so it is filed like any other value that
+found no place: under ``_uncoerced["_uncoerced"]``. A record with nothing extra gets ``"{}"``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, Final
+
+import orjson
+import pyarrow as pa
+
+from pipeline.normalize_columns import dumps_json
+from pipeline.schemas import CONTRACT_FIELDS
+
+UNCOERCED_KEY: Final = "_uncoerced"
+
+
+def extra_column(
+    records: Sequence[dict[Any, Any]], uncoerced: Mapping[int, dict[str, object]]
+) -> tuple[pa.Array, set[object]]:
+    """The ``extra`` JSON of every record, and every top-level key seen."""
+    layouts = {keys: _Layout(keys) for keys in set(map(tuple, records))}
+    seen: set[object] = set().union(*layouts)
+    texts: list[str] | None = None
+    if len(layouts) == 1:
+        texts = _texts_of_one_layout(records, next(iter(layouts.values())))
+    if texts is None:
+        texts = [_extra_text(record, layouts[tuple(record)], None) for record in records]
+    for position, fixes in uncoerced.items():
+        record = records[position]
+        texts[position] = _extra_text(record, layouts[tuple(record)], fixes)
+    return pa.array(texts, type=pa.string()), seen
+
+
+def _texts_of_one_layout(records: Sequence[dict[Any, Any]], layout: _Layout) -> list[str] | None:
+    """All records have the same keys: a C-level pipeline, or None to go record by record."""
+    if layout.has_own_uncoerced:
+        return None
+    if not layout.extra_keys:
+        return ["{}"] * len(records)
+    dicts = map(dict, map(zip, itertools.repeat(layout.extra_keys), map(layout.values, records)))
+    try:
+        return [
+            orjson.dumps(extra, default=str, option=orjson.OPT_SORT_KEYS).decode()
+            for extra in dicts
+        ]
+    except (TypeError, ValueError, RecursionError):
+        return None  # something orjson refuses; dumps_json knows what to do with it
+
+
+def _extra_text(record: dict[Any, Any], layout: _Layout, fixes: dict[str, object] | None) -> str:
+    if layout.has_own_uncoerced:
+        fixes = {**(fixes or {}), UNCOERCED_KEY: record[UNCOERCED_KEY]}
+    if not layout.extra_keys and not fixes:
+        return "{}"
+    extra = dict(zip(layout.extra_keys, layout.values(record), strict=True))
+    if fixes:
+        extra[UNCOERCED_KEY] = fixes
+    return dumps_json(extra)
+
+
+class _Layout:
+    """Which keys of records with exactly these keys (in this order) go to ``extra``."""
+
+    def __init__(self, keys: tuple[object, ...]) -> None:
+        self.extra_keys = tuple(
+            key for key in keys if key not in CONTRACT_FIELDS and key != UNCOERCED_KEY
+        )
+        self.has_own_uncoerced = UNCOERCED_KEY in keys
+        self.values: Callable[[dict[Any, Any]], tuple[object, ...]] = _getter(self.extra_keys)
+
+
+def _getter(keys: tuple[object, ...]) -> Callable[[dict[Any, Any]], tuple[object, ...]]:
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    if len(keys) == 1:
+        only = itemgetter(keys[0])
+        return lambda record: (only(record),)
+    return lambda record: ()
