@@ -7,7 +7,9 @@ limits the instance sets (``dagster.yaml``): one extraction and one writer at a 
 """
 
 import logging
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +32,31 @@ progress_log = logging.getLogger("calllogs.progress")
 
 WAREHOUSE_TABLES = ("call_logs", "transcripts", "rejected_logs")
 METRIC_TABLES = ("daily_assistant_metrics", "sip_failures")
+
+
+class BufferedRunLog:
+    """Window lines reach the run log in batches: each log call is a write to the event log."""
+
+    def __init__(self, write: Callable[[str], None], every_s: float = 5.0) -> None:
+        self._write = write
+        self._every = every_s
+        self._lines: list[str] = []
+        self._last = time.monotonic()
+        self._lock = threading.Lock()
+
+    def add(self, line: str) -> None:
+        with self._lock:
+            self._lines.append(line)
+            if time.monotonic() - self._last < self._every:
+                return
+        self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            lines, self._lines = self._lines, []
+            self._last = time.monotonic()
+        if lines:
+            self._write("\n".join(lines))
 
 
 def partition_days(context: dg.AssetExecutionContext) -> tuple[date, date]:
@@ -90,15 +117,19 @@ def raw_call_logs(
     settings = calllogs.settings()
     start_day, end_day = partition_days(context)
 
-    def progress(line: str) -> None:
-        context.log.info(line)
+    progress = BufferedRunLog(context.log.info)
+
+    def on_window(line: str) -> None:
         progress_log.info(line)
+        progress.add(line)
 
     with make_client(settings) as client:
         report = extract_to_lake(
-            settings, start_day, end_day, client=client, lake=calllogs.lake(), progress=progress
+            settings, start_day, end_day, client=client, lake=calllogs.lake(), progress=on_window
         )
-    progress(report.summary())
+    progress.flush()
+    context.log.info(report.summary())
+    progress_log.info(report.summary())
     days = sorted({p.day for p in report.partitions})
     for name in ("calls", "utterances", "rejected", "api_total", "verified_calls", "requests"):
         per_day = report.by_day(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -144,6 +145,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Dagster's beta/preview notices are for developers, not for someone running a sync.
+    warnings.filterwarnings("ignore", module="dagster")
+    warnings.filterwarnings("ignore", message=".*(beta|preview|experimental).*")
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {"sync": _sync, "simulate": _simulate, "sql": _sql, "demo": _demo}

@@ -45,7 +45,7 @@ Record = dict[str, Any]
 @dataclass(frozen=True)
 class ExtractOptions:
     page_size: int = MAX_PAGE_SIZE
-    chunk_calls: int = 2_000  # windows holding more calls are cut at midnights before paging
+    chunk_calls: int = 1_000  # windows holding more calls are cut at midnights before paging
     page_parallelism: int = 4  # pages of one window fetched at once (they are verified anyway)
     max_depth: int = 40  # how many times a window may be cut after failing verification
     tie_read_attempts: int = 8  # reads of an unsplittable millisecond before giving up

@@ -7,21 +7,55 @@ zstd-compressed, row groups of at most 128k rows. The partition columns ``call_d
 ``read_parquet(..., hive_partitioning = true)`` read the lake as is); ``read_partition`` and
 ``read_table`` put them back and always return the exact schema of ``LAKE_TABLES``.
 
-Atomic replacement. On a local file system a partition is written to a temporary file in its own
-directory, ``.part-0.parquet.<random>.tmp`` - invisible to readers, since pyarrow.dataset skips
-names starting with ``.`` or ``_`` and DuckDB globs ``*.parquet`` - flushed to disk, and renamed
-over ``part-0.parquet`` (``rename(2)``, which ``pyarrow.fs.LocalFileSystem.move`` calls, replaces
-the destination atomically). A crash leaves the old file or the new one, never a mix; a leftover
-temporary file is removed by the next write of that partition. On an object store (``s3://``
-and other URIs) the final object is written directly: an upload becomes visible only once it is
-complete, so readers again see the old object or the new one, and a "rename" there would only
-be a copy plus a delete.
+Atomic replacement, local. On a local file system a partition is written to a temporary file in
+its own directory, ``.part-0.parquet.<random>.tmp`` - invisible to readers, since pyarrow.dataset
+skips names starting with ``.`` or ``_`` and DuckDB globs ``*.parquet`` - flushed to disk, and
+renamed over ``part-0.parquet`` (``rename(2)``, which ``pyarrow.fs.LocalFileSystem.move`` calls,
+replaces the destination atomically). A crash leaves the old file or the new one, never a mix; a
+leftover temporary file is removed by the next write of that partition.
 
-``write_batch`` writes the temporary files of all its tables first and swaps them only then, so
-a crash lets the tables of one partition disagree only if it strikes between two renames (and a
-failed rename leaves the rest unswapped); the next successful write of the partition repairs
-either. Writers of the same partition inside one process are serialised; two processes writing
-the same partition at once are not supported (the orchestrator never does that).
+Atomic replacement, object storage (``s3://bucket/prefix``; the same code serves any S3-compatible
+store: MinIO, Ceph, R2, moto). An object store has no rename (pyarrow's ``move`` is a copy plus a
+delete), an upload becomes visible only once it is complete (a single PUT, or the final request of
+a multipart upload), and a PUT over an existing key replaces it atomically: a reader gets the old
+object or the new one. The catch is on the client side: pyarrow's output stream *completes* the
+upload when it is closed, and ``with fs.open_output_stream(...)`` closes it on an exception too,
+so streaming Parquet into the final key would publish a truncated file over the good one if the
+write failed half way. Hence:
+
+* the Parquet file is always serialised in memory first (a partition is one assistant-day), so a
+  failure while encoding never reaches the store;
+* a file under ``SINGLE_PUT_BYTES`` (nearly all) is sent to the final key as one PutObject (the
+  S3 filesystem is opened with ``allow_delayed_open``, which makes pyarrow send a stream that
+  never reaches its part size as a single request): the key holds the old object until that one
+  request succeeds;
+* a larger file is uploaded (multipart) to a hidden temporary key first and only then copied over
+  the final key server-side (CopyObject, atomic) and the temporary key deleted; an interrupted
+  upload is never completed, and incomplete multipart uploads should be expired by a bucket
+  lifecycle rule (``AbortIncompleteMultipartUpload``).
+
+No manifest: every (table, day, assistant) has one fixed key, so a rewrite never adds an object (no
+duplicates whatever a listing returns), listing is only needed to discover partitions, and S3,
+MinIO, R2 and GCS give strong read-after-write and list-after-write consistency. A manifest would
+make the tables of one partition switch together, but plain hive readers (DuckDB, pyarrow.dataset)
+would not honour it; the tables of a partition can disagree only after a crash between their
+swaps, exactly as on a local disk, and a run loads its partitions only after its own extract step
+has rewritten them all.
+
+Object-store settings come from the environment: the usual AWS chain for credentials
+(``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, profiles, web identity,
+instance roles) - never read by this module, so a key cannot reach a message; the region from
+``AWS_REGION``/``AWS_DEFAULT_REGION`` (else resolved from the bucket); an endpoint from
+``CALL_LOGS_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (``http://`` allowed,
+for local servers). The URI may also carry ``?region=``, ``?endpoint_override=`` and ``?scheme=``
+(pyarrow's names); credentials in the URI are refused, since the URI is shown in logs and in the
+Dagster UI.
+
+``write_batch`` writes (or uploads) all its tables first and swaps them only then, so a crash lets
+the tables of one partition disagree only if it strikes between two swaps (and a failed swap
+leaves the rest unswapped); the next successful write of the partition repairs either. Writers of
+the same partition inside one process are serialised; two processes writing the same partition at
+once are not supported (the orchestrator never does that).
 """
 
 from __future__ import annotations
@@ -31,11 +65,12 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qsl, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -59,6 +94,18 @@ _PRIVATE_FILE_MODE: Final = 0o600
 _SAFE_SEGMENT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 _DAY_DIR: Final = re.compile(r"call_date=(\d{4}-\d{2}-\d{2})")
 _ASSISTANT_DIR: Final = re.compile(r"assistant_id=([A-Za-z0-9][A-Za-z0-9_-]*)")
+# Below this size a file goes to its final key in one PutObject. pyarrow (26) sends a stream opened
+# with allow_delayed_open as a single request while it stays under its 10 MiB part size.
+SINGLE_PUT_BYTES: Final = 8 * 1024 * 1024
+# Where an S3-compatible endpoint may be set, first match wins.
+S3_ENDPOINT_VARIABLES: Final = (
+    "CALL_LOGS_S3_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL",
+)
+_S3_URI_OPTIONS: Final = ("region", "endpoint_override", "scheme")
+# Values never shown in a message, should an error text from the store ever echo one.
+_SECRET_VARIABLES: Final = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
 
 
 @dataclass(frozen=True)
@@ -72,21 +119,28 @@ class _Staged:
 class Lake:
     """Parquet partitions under a local path or a URI (``file:///...``, ``s3://bucket/prefix``)."""
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, *, env: Mapping[str, str] | None = None) -> None:
+        """``env`` (default ``os.environ``) holds the object-store settings (see the module doc)."""
         self.location = location
+        source = os.environ if env is None else env
         try:
-            if "://" in location:
+            if location.startswith("s3://"):
+                filesystem, root = _s3_filesystem(location, source)
+            elif "://" in location:
                 filesystem, root = pafs.FileSystem.from_uri(location)
             else:
                 filesystem, root = pafs.LocalFileSystem(), os.path.abspath(location)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as error:
             raise LakeError(
-                f"cannot open the lake at {location!r}: {error}; set CALL_LOGS_LAKE_URL to a "
-                "local path, a file:// URI or an object-store URI such as s3://bucket/prefix"
+                f"cannot open the lake at {location!r}: {_redact(str(error), source)}; set "
+                "CALL_LOGS_LAKE_URL to a local path, a file:// URI or an object-store URI such as "
+                "s3://bucket/prefix"
             ) from None
         self._fs: pafs.FileSystem = filesystem
         self._root = root.rstrip("/") or "/"
         self._local = isinstance(filesystem, pafs.LocalFileSystem)
+        # One PutObject is atomic on S3 (see the module doc); elsewhere go through a temporary key.
+        self._single_put = isinstance(filesystem, pafs.S3FileSystem)
         self._locks: dict[tuple[str, date, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -142,14 +196,10 @@ class Lake:
     def _stage(self, table: str, day: date, assistant_id: str, file_table: pa.Table) -> _Staged:
         directory = self.partition_dir(table, day, assistant_id)
         final = f"{directory}/{FILE_NAME}"
-        self._make_dirs(directory)
-        if not self._local:
-            try:
-                self._write_parquet(file_table, final)  # an upload is atomic: see the module doc
-            except (OSError, pa.ArrowException) as error:
-                raise _lake_error("write", final, error) from None
-            return _Staged(final=final, temp=None)
         temp = f"{directory}/{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
+        if not self._local:
+            return self._stage_object(file_table, final, temp)
+        self._make_dirs(directory)
         try:
             self._write_parquet(file_table, temp)
             os.chmod(temp, _PRIVATE_FILE_MODE)
@@ -158,6 +208,30 @@ class Lake:
             self._discard([_Staged(final=final, temp=temp)])
             raise _lake_error("write", temp, error) from None
         return _Staged(final=final, temp=temp)
+
+    def _stage_object(self, file_table: pa.Table, final: str, temp: str) -> _Staged:
+        """Object storage: the whole file in memory, then one PUT or an upload to ``temp``."""
+        try:
+            data = _parquet_bytes(file_table)
+        except (OSError, pa.ArrowException) as error:
+            raise _lake_error("encode", final, error) from None
+        if self._single_put and data.size < SINGLE_PUT_BYTES:
+            try:
+                self._put_object(data, final)  # one request: the old object or the new one
+            except (OSError, pa.ArrowException) as error:
+                raise _lake_error("write", final, error) from None
+            return _Staged(final=final, temp=None)
+        try:
+            self._put_object(data, temp)
+        except (OSError, pa.ArrowException) as error:
+            self._discard([_Staged(final=final, temp=temp)])
+            raise _lake_error("write", temp, error) from None
+        return _Staged(final=final, temp=temp)
+
+    def _put_object(self, data: pa.Buffer, path: str) -> None:
+        """Upload finished bytes in one write, so the stream is only ever closed complete."""
+        with self._fs.open_output_stream(path) as sink:
+            sink.write(data)
 
     def _commit(self, staged: Sequence[_Staged]) -> None:
         try:
@@ -168,11 +242,15 @@ class Lake:
             self._discard(staged)
             raise _lake_error("replace", staged[0].final, error) from None
         for directory in {item.final.rsplit("/", 1)[0] for item in staged if item.temp}:
-            _fsync_path(directory)
+            if self._local:
+                _fsync_path(directory)
             self._remove_leftovers(directory)
 
     def _swap(self, temp: str, final: str) -> None:
-        """The atomic step: put the finished file in place of the old one."""
+        """The atomic step: put the finished file in place of the old one.
+
+        A rename locally; on an object store a server-side copy (atomic) and a delete.
+        """
         self._fs.move(temp, final)
 
     def _discard(self, staged: Sequence[_Staged]) -> None:
@@ -224,10 +302,16 @@ class Lake:
         schema = _schema_of(table)
         path = self.partition_path(table, day, assistant_id)
         try:
-            if self._fs.get_file_info(path).type != pafs.FileType.File:
-                return None
-            with self._fs.open_input_file(path) as source:
-                stored = pq.ParquetFile(source).read()
+            if self._local:
+                if self._fs.get_file_info(path).type != pafs.FileType.File:
+                    return None
+                with self._fs.open_input_file(path) as source:
+                    stored = pq.ParquetFile(source).read()
+            else:
+                stored_or_none = self._read_object(path)
+                if stored_or_none is None:
+                    return None
+                stored = stored_or_none
         except (OSError, pa.ArrowException) as error:
             raise _lake_error("read", path, error) from None
         count = stored.num_rows
@@ -247,16 +331,39 @@ class Lake:
                 "rewrite the partition by syncing that day again"
             ) from None
 
-    def list_partitions(self, table: str) -> list[tuple[date, str]]:
-        """Every (day, assistant_id) with a written file of ``table``, sorted."""
+    def _read_object(self, path: str) -> pa.Table | None:
+        """The whole object in one GET (a ranged read per column chunk is slow on a store)."""
+        try:
+            with self._fs.open_input_file(path) as source:
+                data = source.read_buffer()
+        except FileNotFoundError:
+            return None
+        return pq.ParquetFile(pa.BufferReader(data)).read()
+
+    def list_partitions(
+        self, table: str, days: Iterable[date] | None = None
+    ) -> list[tuple[date, str]]:
+        """Every (day, assistant_id) with a written file of ``table``, sorted.
+
+        With ``days``, only those days' prefixes are listed (far fewer list requests on an
+        object store holding years of partitions).
+        """
         _schema_of(table)
         base = f"{self._root}/{table}"
-        try:
-            entries = self._fs.get_file_info(
-                pafs.FileSelector(base, allow_not_found=True, recursive=True)
-            )
-        except (OSError, pa.ArrowException) as error:
-            raise _lake_error("list", base, error) from None
+        if days is None:
+            prefixes = [base]
+        else:
+            prefixes = [f"{base}/call_date={day.isoformat()}" for day in sorted(set(days))]
+        entries: list[pafs.FileInfo] = []
+        for prefix in prefixes:
+            try:
+                entries.extend(
+                    self._fs.get_file_info(
+                        pafs.FileSelector(prefix, allow_not_found=True, recursive=True)
+                    )
+                )
+            except (OSError, pa.ArrowException) as error:
+                raise _lake_error("list", prefix, error) from None
         found: set[tuple[date, str]] = set()
         for entry in entries:
             if entry.type != pafs.FileType.File or entry.base_name != FILE_NAME:
@@ -284,7 +391,7 @@ class Lake:
         wanted_ids = None if assistant_ids is None else set(assistant_ids)
         parts = [
             self.read_partition(table, day, assistant)
-            for day, assistant in self.list_partitions(table)
+            for day, assistant in self.list_partitions(table, wanted_days)
             if (wanted_days is None or day in wanted_days)
             and (wanted_ids is None or assistant in wanted_ids)
         ]
@@ -335,6 +442,77 @@ def _file_table(table: str, day: date, assistant_id: str, data: pa.Table) -> pa.
     return checked.drop_columns(list(PARTITION_COLUMNS)).combine_chunks()
 
 
+def _parquet_bytes(file_table: pa.Table) -> pa.Buffer:
+    sink = pa.BufferOutputStream()
+    pq.write_table(file_table, sink, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    return sink.getvalue()
+
+
+def _s3_filesystem(location: str, env: Mapping[str, str]) -> tuple[pafs.FileSystem, str]:
+    """An S3FileSystem for ``s3://bucket/prefix`` configured from the environment (module doc)."""
+    parts = urlsplit(location)
+    if "@" in parts.netloc:
+        raise LakeError(
+            "CALL_LOGS_LAKE_URL must not carry credentials (it is shown in logs and in the "
+            "Dagster UI); use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or a role"
+        )
+    bucket = parts.netloc
+    if not bucket:
+        raise LakeError(
+            f"the lake URL {location!r} names no bucket; use s3://bucket or s3://bucket/prefix"
+        )
+    options: dict[str, Any] = {}
+    endpoint = next((env[name].strip() for name in S3_ENDPOINT_VARIABLES if env.get(name)), "")
+    if endpoint:
+        scheme, host = _split_endpoint(endpoint)
+        options["scheme"], options["endpoint_override"] = scheme, host
+    region = (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "").strip()
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key not in _S3_URI_OPTIONS:
+            raise LakeError(
+                f"unknown option {key!r} in the lake URL; supported: {', '.join(_S3_URI_OPTIONS)}"
+            )
+        if key == "region":
+            region = value
+        else:
+            options[key] = value
+    if not region and "endpoint_override" not in options:
+        region = pafs.resolve_s3_region(bucket)  # what FileSystem.from_uri does
+    filesystem = pafs.S3FileSystem(
+        region=region or None,
+        # A stream that stays under pyarrow's part size is then sent as one PutObject.
+        allow_delayed_open=True,
+        **options,
+    )
+    return filesystem, f"{bucket}/{parts.path.strip('/')}".rstrip("/")
+
+
+def _split_endpoint(endpoint: str) -> tuple[str, str]:
+    """``http://host:port`` -> (``http``, ``host:port``); a bare ``host:port`` means https."""
+    parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or "@" in parts.netloc
+        or parts.path.strip("/")
+        or parts.query
+    ):
+        raise LakeError(
+            "the S3 endpoint (CALL_LOGS_S3_ENDPOINT_URL / AWS_ENDPOINT_URL) must look like "
+            "http://host:port or https://host, without credentials or a path"
+        )
+    return parts.scheme, parts.netloc
+
+
+def _redact(text: str, env: Mapping[str, str] | None = None) -> str:
+    source = os.environ if env is None else env
+    for name in _SECRET_VARIABLES:
+        value = (source.get(name) or "").strip()
+        if len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
 def _make_private_dirs(directory: str) -> None:
     """Create ``directory`` and any missing parents, owner-only (0o700)."""
     missing: list[str] = []
@@ -377,7 +555,7 @@ def _lake_error(action: str, path: str, error: Exception) -> LakeError:
     code = getattr(error, "errno", None)
     advice = _ADVICE.get(code) if isinstance(code, int) else None
     if advice is None:
-        text = str(error)
+        text = _redact(str(error))
         for candidate, known in _ADVICE.items():
             if os.strerror(candidate).lower() in text.lower():
                 advice = known

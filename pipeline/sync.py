@@ -223,9 +223,13 @@ def load_lake_into_warehouse(
     start_day: date,
     end_day: date,
     *,
-    batch_partitions: int = 64,
+    batch_rows: int = 50_000,
 ) -> LoadStats:
-    """Replace warehouse rows and metrics of every lake partition in ``[start_day, end_day)``."""
+    """Replace warehouse rows and metrics of every lake partition in ``[start_day, end_day)``.
+
+    Partitions are loaded in transactions of about ``batch_rows`` rows (calls + utterances), so
+    memory stays flat however long the range; each partition is replaced whole within one of them.
+    """
     keys = sorted(
         (day, assistant)
         for day, assistant in lake.list_partitions("sync_windows")
@@ -233,25 +237,26 @@ def load_lake_into_warehouse(
     )
     warehouse.ensure_schema()
     began = time.monotonic()
-    totals = LoadStats(partitions=0, calls=0, utterances=0, rejected=0, seconds=0.0)
-    for offset in range(0, len(keys), batch_partitions):
-        loads = [
-            _partition_load(lake, day, assistant)
-            for day, assistant in keys[offset : offset + batch_partitions]
-        ]
-        stats = warehouse.load_partitions(loads)
-        totals = LoadStats(
-            partitions=totals.partitions + stats.partitions,
-            calls=totals.calls + stats.calls,
-            utterances=totals.utterances + stats.utterances,
-            rejected=totals.rejected + stats.rejected,
-            seconds=0.0,
-        )
+    partitions = calls = utterances = rejected = 0
+    pending: list[PartitionLoad] = []
+    pending_rows = 0
+    for index, (day, assistant) in enumerate(keys):
+        load = _partition_load(lake, day, assistant)
+        pending.append(load)
+        pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
+        if pending_rows < batch_rows and index < len(keys) - 1:
+            continue
+        stats = warehouse.load_partitions(pending)
+        partitions += stats.partitions
+        calls += stats.calls
+        utterances += stats.utterances
+        rejected += stats.rejected
+        pending, pending_rows = [], 0
     return LoadStats(
-        partitions=totals.partitions,
-        calls=totals.calls,
-        utterances=totals.utterances,
-        rejected=totals.rejected,
+        partitions=partitions,
+        calls=calls,
+        utterances=utterances,
+        rejected=rejected,
         seconds=time.monotonic() - began,
     )
 

@@ -232,7 +232,9 @@ class Warehouse:
         while True:
             attempts += 1
             try:
-                return duckdb.connect(str(self.path), read_only=read_only)
+                return duckdb.connect(
+                    str(self.path), read_only=read_only, config=self._config()
+                )
             except duckdb.Error as exc:
                 holder = _lock_holder(exc)
                 if holder is None:
@@ -250,6 +252,12 @@ class Warehouse:
                 )
                 time.sleep(pause)
                 delay = min(delay * 2, _MAX_RETRY_DELAY_S)
+
+    def _config(self) -> dict[str, str | bool | int | float | list[str]]:
+        # DuckDB's buffer pool defaults to 80% of RAM; a loader never needs that much, and a small
+        # pool keeps a sync's peak memory flat whatever the warehouse's size (it spills to disk).
+        limit = os.environ.get("CALL_LOGS_DUCKDB_MEMORY_LIMIT", "").strip() or "128MB"
+        return {"memory_limit": limit}
 
     def _create_parent(self) -> None:
         parent = self.path.parent
