@@ -1,4 +1,4 @@
-"""Reliability: late data, SIGKILL at random moments, concurrent syncs — the warehouse stays exact."""
+"""Reliability: late data, SIGKILL at random moments, concurrent syncs — always exact."""
 
 from __future__ import annotations
 
