@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import shutil
@@ -46,6 +47,23 @@ def ensure_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def open_instance(home: Path) -> dg.DagsterInstance:
+    """The instance in ``home``; its first opening creates the SQLite schemas, one process at a time.
+
+    Several ``calllogs sync`` started at once on a new ``DAGSTER_HOME`` would otherwise race to
+    create the same tables ("table alembic_version already exists").
+    """
+    with (home / ".calllogs-init.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            instance = dg.DagsterInstance.get()
+            instance.get_runs(limit=1)
+            instance.get_latest_materialization_event(dg.AssetKey("raw_call_logs"))
+            return instance
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _user_error(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
@@ -69,7 +87,7 @@ def run_sync(
         run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        target = instance or dg.DagsterInstance.get()
+        target = instance or open_instance(Path(os.environ["DAGSTER_HOME"]))
         try:
             result = job.execute_in_process(
                 instance=target,
