@@ -48,7 +48,7 @@ def ensure_dagster_home(settings: Settings) -> Path:
 
 
 def open_instance(home: Path) -> dg.DagsterInstance:
-    """The instance in ``home``; its first opening creates the SQLite schemas, one process at a time.
+    """The instance in ``home``; its first opening creates the SQLite schemas, one at a time.
 
     Several ``calllogs sync`` started at once on a new ``DAGSTER_HOME`` would otherwise race to
     create the same tables ("table alembic_version already exists").

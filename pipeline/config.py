@@ -111,6 +111,20 @@ def _parse_bool(name: str, raw: str | None) -> bool:
     raise ConfigError(f"{name}={raw!r} is not a boolean; use 1 or 0")
 
 
+def _parse_lake_url(raw: str | None) -> str | None:
+    """The lake location as given; never with credentials in it (it is shown in logs and the UI)."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    scheme, separator, rest = text.partition("://")
+    if separator and "@" in rest.split("/", 1)[0]:
+        raise ConfigError(
+            f"CALL_LOGS_LAKE_URL must not carry credentials ({scheme}://<credentials>@...); "
+            "use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or an instance role"
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str
@@ -175,7 +189,7 @@ class Settings:
                 source.get("CALL_LOGS_NON_FINAL_MAX_AGE_DAYS"),
                 DEFAULT_NON_FINAL_MAX_AGE_DAYS,
             ),
-            lake_url=(source.get("CALL_LOGS_LAKE_URL") or "").strip() or None,
+            lake_url=_parse_lake_url(source.get("CALL_LOGS_LAKE_URL")),
             hash_phone_numbers=_parse_bool(
                 "CALL_LOGS_HASH_PHONE_NUMBERS", source.get("CALL_LOGS_HASH_PHONE_NUMBERS")
             ),

@@ -423,20 +423,3 @@ def test_an_unsupported_uri_gives_a_lake_error() -> None:
     with pytest.raises(LakeError, match="cannot open the lake"):
         Lake("nosuchscheme://bucket/prefix")
 
-
-def test_object_store_writes_go_straight_to_the_final_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    lake = Lake(str(tmp_path / "lake"))
-    monkeypatch.setattr(lake, "_local", False)  # what an s3:// URI yields
-    written: list[str] = []
-    original = Lake._write_parquet
-
-    def recording(self: Lake, file_table: pa.Table, path: str) -> None:
-        written.append(path)
-        original(self, file_table, path)
-
-    monkeypatch.setattr(Lake, "_write_parquet", recording)
-    lake.write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
-    assert written == [str(partition_dir(tmp_path) / FILE_NAME)]
-    assert lake.read_partition("call_logs", DAY, ASSISTANT) is not None
