@@ -33,7 +33,7 @@ from pipeline.windows import (
     plan_split,
     query_bounds,
     spans_days,
-    split_at_day,
+    split_into_day_groups,
     utc_day,
 )
 
@@ -46,7 +46,7 @@ Record = dict[str, Any]
 class ExtractOptions:
     page_size: int = MAX_PAGE_SIZE
     chunk_calls: int = 1_000  # windows holding more calls are cut at midnights before paging
-    page_parallelism: int = 4  # pages of one window fetched at once (they are verified anyway)
+    page_parallelism: int = 8  # pages of one window fetched at once (they are verified anyway)
     max_depth: int = 40  # how many times a window may be cut after failing verification
     tie_read_attempts: int = 8  # reads of an unsplittable millisecond before giving up
 
@@ -155,8 +155,10 @@ class WindowExtractor:
         self.stats.add(windows=1)
         first = self._fetch(assistant_id, start, end, page=1)
         if first.total > self._options.chunk_calls and spans_days(start, end):
-            # Bounded memory: a large range is read as several smaller windows, cut at midnights.
-            for part_start, part_end in split_at_day(start, end):
+            # Bounded memory: a large range is read as several smaller windows, cut at midnights,
+            # sized from the total just learnt so that one probe plans the whole range.
+            parts = -(-first.total // self._options.chunk_calls)
+            for part_start, part_end in split_into_day_groups(start, end, parts):
                 yield from self._verified_chunks(assistant_id, part_start, part_end, depth)
             return
         chunk = self._page_window(assistant_id, start, end, first)

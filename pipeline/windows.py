@@ -64,6 +64,21 @@ def split_at_day(start: datetime, end: datetime) -> tuple[tuple[datetime, dateti
     return ((start, cut), (cut, end))
 
 
+def split_into_day_groups(
+    start: datetime, end: datetime, parts: int
+) -> tuple[tuple[datetime, datetime], ...]:
+    """Up to ``parts`` consecutive windows cut only at midnights, each with about as many days."""
+    days = days_touched(start, end)
+    count = max(1, min(parts, len(days)))
+    bounds = [start]
+    for index in range(1, count):
+        cut = midnight(days[index * len(days) // count])
+        if cut > bounds[-1]:
+            bounds.append(cut)
+    bounds.append(end)
+    return tuple((bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1))
+
+
 def split_in_half(start: datetime, end: datetime) -> tuple[tuple[datetime, datetime], ...] | None:
     """Two parts cut at the millisecond nearest the middle; None for a 1 ms window."""
     if end - start <= ONE_MS:

@@ -64,3 +64,15 @@ def test_contiguous_ranges_groups_consecutive_days() -> None:
         (date(2026, 1, 7), date(2026, 1, 8)),
         (date(2026, 1, 9), date(2026, 1, 11)),
     ]
+
+
+def test_split_into_day_groups_cuts_only_at_midnights_and_covers_the_range() -> None:
+    from pipeline.windows import split_into_day_groups
+
+    start, end = T0 + timedelta(hours=5), T0 + timedelta(days=10, hours=3)
+    parts = split_into_day_groups(start, end, 4)
+    assert len(parts) == 4
+    assert parts[0][0] == start and parts[-1][1] == end
+    for (_, a_end), (b_start, _) in itertools.pairwise(parts):
+        assert a_end == b_start and a_end.hour == 0 and a_end.minute == 0
+    assert split_into_day_groups(T0, T0 + timedelta(hours=2), 5) == ((T0, T0 + timedelta(hours=2)),)

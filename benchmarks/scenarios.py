@@ -1,0 +1,210 @@
+"""Each measurement as a function: N runs in fresh processes and directories, results checked.
+
+Times of the floor and the library are taken inside the child (the work, not the interpreter's
+start); the CLI and the peer are timed from the outside, as a user waits for them. Peak RSS is
+always the child's own (see :func:`benchmarks.common.run_measured`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import Measured, Simulator, child_env, median, run_measured, scratch
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
+
+    def args(self) -> list[str]:
+        return ["--start", self.start.isoformat(), "--end", self.end.isoformat()]
+
+
+@dataclass(frozen=True)
+class Runs:
+    """Several measured runs of one thing, with the medians the table shows."""
+
+    what: str
+    measured: tuple[Measured, ...]
+
+    def results(self) -> list[dict[str, Any]]:
+        return [m.check(self.what) for m in self.measured]
+
+    def median(self, key: str) -> float:
+        return median([float(r[key]) for r in self.results()])
+
+    @property
+    def wall(self) -> float:
+        return median([m.seconds for m in self.measured])
+
+    @property
+    def peak_rss(self) -> float:
+        return median([float(m.peak_rss) for m in self.measured])
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.results()[-1]
+
+
+def _repeat(what: str, runs: int, one: Callable[[], Measured]) -> Runs:
+    measured: list[Measured] = []
+    for number in range(1, runs + 1):
+        began = time.perf_counter()
+        result = one()
+        result.check(what)
+        print(f"    {what} run {number}/{runs}: {time.perf_counter() - began:.1f} s", flush=True)
+        measured.append(result)
+    return Runs(what, tuple(measured))
+
+
+def _python(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def floor(sim: Simulator, window: Window, runs: int, *, timeout_s: float = 300.0) -> Runs:
+    """(1) fetch + parse every page, 4 threads, in a process of its own."""
+
+    def one() -> Measured:
+        with scratch("floor") as work:
+            return run_measured(
+                _python("benchmarks.floor", *window.args()),
+                env=child_env(sim.env(work)),
+                timeout_s=timeout_s,
+            )
+
+    return _repeat("floor", runs, one)
+
+
+def library(
+    sim: Simulator,
+    window: Window,
+    runs: int,
+    *,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    page_parallelism: int | None = None,
+    timeout_s: float = 600.0,
+    what: str = "library sync",
+) -> Runs:
+    """(2) ``extract_to_lake`` + ``load_lake_into_warehouse`` in a child; fresh dir unless given."""
+    args = list(window.args())
+    if page_parallelism is not None:
+        args += ["--page-parallelism", str(page_parallelism)]
+
+    def into(directory: Path) -> Measured:
+        return run_measured(
+            _python("benchmarks.library_sync", *args),
+            env=child_env(sim.env(directory, **(extra_env or {}))),
+            timeout_s=timeout_s,
+        )
+
+    def one() -> Measured:
+        if data_dir is not None:
+            return into(data_dir)
+        with scratch("library") as work:
+            return into(work)
+
+    return _repeat(what, runs, one)
+
+
+def cli(sim: Simulator, window: Window, runs: int, *, timeout_s: float = 600.0) -> Runs:
+    """(3) ``calllogs sync --start --end`` as a whole process, fresh DAGSTER_HOME and data dir."""
+    script = Path(sys.executable).with_name("calllogs")
+    command = [str(script)] if script.exists() else _python("dagster_project.cli")
+
+    def one() -> Measured:
+        with scratch("cli") as work:
+            data = work / "data"
+            env = child_env({**sim.env(data), "DAGSTER_HOME": str(work / "dagster_home")})
+            command_line = [*command, "sync", *window.args()]
+            measured = run_measured(command_line, env=env, timeout_s=timeout_s)
+            if measured.returncode == 0:
+                measured = _with_counts(measured, data / "warehouse.duckdb")
+            return measured
+
+    return _repeat("calllogs sync", runs, one)
+
+
+def _with_counts(measured: Measured, warehouse_path: Path) -> Measured:
+    from pipeline.warehouse import Warehouse
+
+    counts = Warehouse(warehouse_path).table_counts()
+    result = {
+        "seconds": measured.seconds,
+        "calls": counts["call_logs"],
+        "utterances": counts["transcripts"],
+        "rejected": counts["rejected_logs"],
+    }
+    return Measured(
+        measured.seconds, measured.returncode, measured.peak_rss, measured.stdout,
+        measured.stderr, result,
+    )  # fmt: skip
+
+
+def peer(sim: Simulator, window: Window, runs: int, *, timeout_s: float = 900.0) -> Runs:
+    """(8) the dlt ``rest_api`` pipeline into DuckDB, a whole process per run."""
+    from benchmarks.peer_dlt import peer_env
+
+    def one() -> Measured:
+        with scratch("peer") as work:
+            env = child_env({**sim.env(work), **peer_env(work)})
+            return run_measured(
+                _python("benchmarks.peer_dlt", *window.args(), "--workdir", str(work)),
+                env=env,
+                timeout_s=timeout_s,
+                cwd=work,
+            )
+
+    return _repeat("dlt peer", runs, one)
+
+
+# --- in-process throughputs (7) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Throughput:
+    seconds: float
+    calls: int
+    utterances: int
+
+
+def normaliser(calls: int, runs: int) -> Throughput:
+    """``normalize_records`` via ``benchmarks.normalize_throughput.measure`` (median of runs)."""
+    from benchmarks.normalize_throughput import measure
+
+    result = measure(calls, max(runs, 3))
+    return Throughput(result.median_seconds, result.calls, result.utterances)
+
+
+def simulator_service(sim: Simulator, runs: int, threads: int = 4) -> Throughput:
+    """Calls/s the simulator serves (``benchmarks.simulator_throughput``'s stdlib client)."""
+    from benchmarks.simulator_throughput import page_through, stdlib_fetcher
+
+    def one_pass() -> tuple[float, int]:
+        def one(aid: str) -> tuple[int, int, int]:
+            return page_through(lambda: stdlib_fetcher(sim.url, sim.api_key), aid, 100, False)
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(threads) as pool:
+            results = list(pool.map(one, sim.assistant_ids))
+        return time.perf_counter() - began, sum(r[0] for r in results)
+
+    one_pass()  # renders whatever the other passes did not touch (today's calls)
+    timings = [one_pass() for _ in range(runs)]
+    return Throughput(median([t[0] for t in timings]), timings[0][1], 0)
+
+
+def medians(values: Sequence[Runs], key: str) -> list[float]:
+    return [run.median(key) for run in values]
