@@ -157,8 +157,8 @@ class WindowExtractor:
         if first.total > self._options.chunk_calls and spans_days(start, end):
             # Bounded memory: a large range is read as several smaller windows, cut at midnights,
             # sized from the total just learnt so that one probe plans the whole range.
-            parts = -(-first.total // self._options.chunk_calls)
-            for part_start, part_end in split_into_day_groups(start, end, parts):
+            groups = -(-first.total // self._options.chunk_calls)
+            for part_start, part_end in split_into_day_groups(start, end, groups):
                 yield from self._verified_chunks(assistant_id, part_start, part_end, depth)
             return
         chunk = self._page_window(assistant_id, start, end, first)
