@@ -9,6 +9,7 @@ import fcntl
 import logging
 import os
 import shutil
+import socket
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +65,46 @@ def open_instance(home: Path) -> dg.DagsterInstance:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+PID_TAG = "calllogs/pid"
+HOST_TAG = "calllogs/host"
+UNFINISHED = [
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def reap_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Fail the runs of ``calllogs`` processes on this host that died (SIGKILL, power cut).
+
+    An in-process run holds its pool slots (``call_logs_api``, ``warehouse``) until it ends; a
+    killed process never ends it, and every later run would wait for those slots forever.
+    """
+    reaped = []
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(statuses=UNFINISHED, tags={HOST_TAG: socket.gethostname()})
+    )
+    for run in runs:
+        pid = int(run.tags.get(PID_TAG, "0") or 0)
+        if pid and pid != os.getpid() and not _alive(pid):
+            instance.report_run_failed(
+                run, f"calllogs process {pid} ended without finishing this run (killed?)"
+            )
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            reaped.append(run.run_id)
+    return reaped
+
+
 def _user_error(exc: BaseException) -> str:
     seen: BaseException | None = exc
     while seen is not None:
@@ -88,10 +129,18 @@ def run_sync(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         target = instance or open_instance(Path(os.environ["DAGSTER_HOME"]))
+        for run_id in reap_abandoned_runs(target):
+            logging.getLogger("calllogs.progress").info(
+                "marked run %s failed: the process running it had died", run_id
+            )
         try:
             result = job.execute_in_process(
                 instance=target,
-                tags=range_tags(start, end),
+                tags={
+                    **range_tags(start, end),
+                    PID_TAG: str(os.getpid()),
+                    HOST_TAG: socket.gethostname(),
+                },
                 run_config=run_config,
                 raise_on_error=True,
             )

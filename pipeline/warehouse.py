@@ -36,9 +36,14 @@ LOGGER = logging.getLogger(__name__)
 SCHEMA_FOLDERS = ("schema", "views")
 
 # The load, in order. Each step reads the Arrow tables registered under the names of INCOMING and
-# the temp table affected_partitions, so it touches exactly the partitions being replaced.
+# the temp table affected_partitions, so it touches exactly the partitions being replaced. The
+# unchanged_* steps note, before the clear_* steps remove them, which stored rows come back
+# unchanged, so the insert_* steps can keep their fetched_at ("when this version was first
+# fetched") and a re-sync of unchanged days changes nothing.
 LOAD_STEPS = (
     "load/affected_partitions.sql",
+    "load/unchanged_calls.sql",
+    "load/unchanged_rejected_logs.sql",
     "load/clear_call_logs.sql",
     "load/clear_transcripts.sql",
     "load/clear_rejected_logs.sql",

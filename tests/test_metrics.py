@@ -113,7 +113,8 @@ def expected_sip_failures(calls: Iterable[Row]) -> dict[tuple[date, str, int], d
 def assert_rows_match(actual: dict[str, Any], expected: dict[str, Any], where: object) -> None:
     for column, want in expected.items():
         got = actual[column]
-        if isinstance(want, float) and got is not None:
+        if isinstance(want, float):
+            assert got is not None, (where, column, got, want)
             assert math.isclose(got, want, rel_tol=TOLERANCE, abs_tol=TOLERANCE), (where, column)
         else:
             assert got == want, (where, column, got, want)

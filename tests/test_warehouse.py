@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import random
@@ -17,6 +18,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import WarehouseError
+from pipeline.schemas import REJECTED_LOGS_SCHEMA
 from pipeline.sqlfiles import read_sql, sql_files
 from pipeline.warehouse import PartitionLoad, Warehouse
 from tests.warehouse_fixtures import (
@@ -25,6 +27,7 @@ from tests.warehouse_fixtures import (
     DAY_1,
     DAY_2,
     DAY_3,
+    FETCHED_AT,
     WAREHOUSE_TABLES,
     call_logs_table,
     call_row,
@@ -124,6 +127,188 @@ def test_reloading_the_same_partitions_leaves_every_table_unchanged(
     assert stats.rejected == sum(load.rejected_logs.num_rows for load in loads)
     synced_after = warehouse.sync_state()["synced_at"].to_pylist()
     assert all(b >= a for a, b in zip(synced_before, synced_after, strict=True))
+
+
+LATER = FETCHED_AT + timedelta(days=1, hours=3)
+CONTENT_TABLES = (
+    "call_logs",
+    "transcripts",
+    "rejected_logs",
+    "daily_assistant_metrics",
+    "sip_failures",
+)
+
+
+def fetched_again(load: PartitionLoad, fetched_at: datetime) -> PartitionLoad:
+    """``load`` as a later sync delivers it: the same records, every fetched_at set anew."""
+
+    def restamped(table: pa.Table) -> pa.Table:
+        column = pa.array([fetched_at] * table.num_rows, table.schema.field("fetched_at").type)
+        return table.set_column(
+            table.schema.get_field_index("fetched_at"), table.schema.field("fetched_at"), column
+        )
+
+    return replace(
+        load, call_logs=restamped(load.call_logs), rejected_logs=restamped(load.rejected_logs)
+    )
+
+
+def rejected_rows(
+    load: PartitionLoad, raws_and_reasons: list[tuple[str, str]], fetched_at: datetime
+) -> PartitionLoad:
+    """``load`` with exactly these rejected records (duplicates allowed), fetched at fetched_at."""
+    rows = [
+        {
+            "assistant_id": load.assistant_id,
+            "call_date": load.call_date,
+            "reason": reason,
+            "raw": raw,
+            "fetched_at": fetched_at,
+        }
+        for raw, reason in raws_and_reasons
+    ]
+    return replace(load, rejected_logs=pa.Table.from_pylist(rows, schema=REJECTED_LOGS_SCHEMA))
+
+
+def with_call_changed(load: PartitionLoad, index: int, **changes: object) -> PartitionLoad:
+    rows = load.call_logs.to_pylist()
+    rows[index] = {**rows[index], **changes}
+    return replace(load, call_logs=pa.Table.from_pylist(rows, schema=load.call_logs.schema))
+
+
+def fetched_at_by_room(warehouse: Warehouse) -> dict[str, datetime]:
+    rows = warehouse.query("SELECT room_name, fetched_at FROM call_logs").to_pylist()
+    return {row["room_name"]: row["fetched_at"] for row in rows}
+
+
+def test_resyncing_unchanged_partitions_later_leaves_every_table_exactly_equal(
+    warehouse: Warehouse,
+) -> None:
+    twin = json.dumps({"room_name": "twin", "started_at": None})
+    loads = three_partitions()
+    loads[2] = rejected_rows(
+        loads[2],
+        [
+            (twin, "started_at is missing"),
+            (twin, "started_at is missing"),
+            ("[1]", "not an object"),
+        ],
+        FETCHED_AT,
+    )
+    warehouse.load_partitions(loads)
+    before = snapshot(warehouse)
+    assert set(before["call_logs"]["fetched_at"].to_pylist()) == {FETCHED_AT}
+    assert before["rejected_logs"].num_rows == 5
+
+    warehouse.load_partitions([fetched_again(load, LATER) for load in loads])
+
+    after = snapshot(warehouse)
+    for name in CONTENT_TABLES:
+        assert after[name].to_pylist() == before[name].to_pylist(), name
+        assert after[name].equals(before[name]), name
+    assert set(after["rejected_logs"]["fetched_at"].to_pylist()) == {FETCHED_AT}
+    # sync_state: only synced_at (bookkeeping, excluded from the snapshot) may move.
+    assert after["sync_state"].equals(before["sync_state"])
+
+
+def test_a_changed_call_gets_the_new_fetched_at_and_only_its_days_metrics_change(
+    warehouse: Warehouse,
+) -> None:
+    loads = three_partitions()
+    warehouse.load_partitions(loads)
+    before = snapshot(warehouse)
+    day_2 = loads[1]
+    index = next(
+        i for i, status in enumerate(day_2.call_logs["call_status"].to_pylist()) if status != "busy"
+    )
+    changed_room = day_2.call_logs["room_name"][index].as_py()
+    resynced = [fetched_again(load, LATER) for load in loads]
+    resynced[1] = with_call_changed(resynced[1], index, call_status="busy", is_final=True)
+
+    warehouse.load_partitions(resynced)
+
+    after = snapshot(warehouse)
+    fetched = fetched_at_by_room(warehouse)
+    assert fetched.pop(changed_room) == LATER
+    assert set(fetched.values()) == {FETCHED_AT}
+    (call,) = [row for row in after["call_logs"].to_pylist() if row["room_name"] == changed_room]
+    assert call["call_status"] == "busy"
+    for name in CONTENT_TABLES:
+        assert rows_outside(after[name], DAY_2, ASSISTANT_A).equals(
+            rows_outside(before[name], DAY_2, ASSISTANT_A)
+        ), name
+    (old_metrics,) = rows_of(before["daily_assistant_metrics"], DAY_2, ASSISTANT_A).to_pylist()
+    (new_metrics,) = rows_of(after["daily_assistant_metrics"], DAY_2, ASSISTANT_A).to_pylist()
+    assert new_metrics["busy"] == old_metrics["busy"] + 1
+    assert rows_of(after["transcripts"], DAY_2, ASSISTANT_A).equals(
+        rows_of(before["transcripts"], DAY_2, ASSISTANT_A)
+    )
+    unchanged_calls = [
+        row for row in after["call_logs"].to_pylist() if row["room_name"] != changed_room
+    ]
+    assert unchanged_calls == [
+        row for row in before["call_logs"].to_pylist() if row["room_name"] != changed_room
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"extra": json.dumps({"queue_id": "q-2"})},
+        {"extra": None},
+        {"answered_at": midnight(DAY_1) + timedelta(hours=10, seconds=3)},
+        {"sip_status_code": 486},
+        {"call_duration_minutes": 2.5000001},
+        {"transcript_turns": 7},
+        {"to_number": None},
+    ],
+    ids=lambda changes: next(iter(changes)),
+)
+def test_any_column_change_including_to_or_from_null_counts_as_a_new_version(
+    warehouse: Warehouse, changes: dict[str, object]
+) -> None:
+    started = midnight(DAY_1) + timedelta(hours=10)
+    calls = [
+        call_row("kept", ASSISTANT_A, started, status="busy", to_number=None, extra={}),
+        call_row("edited", ASSISTANT_A, started, status="busy", duration=2.5),
+    ]
+    load = partition_load(DAY_1, ASSISTANT_A, calls)
+    warehouse.load_partitions([load])
+
+    warehouse.load_partitions([with_call_changed(fetched_again(load, LATER), 1, **changes)])
+
+    assert fetched_at_by_room(warehouse) == {"kept": FETCHED_AT, "edited": LATER}
+
+
+def test_rejected_records_keep_their_fetched_at_as_a_multiset(warehouse: Warehouse) -> None:
+    twin = json.dumps({"room_name": "twin", "started_at": None})
+    other = json.dumps({"room_name": "other", "started_at": "soon"})
+    load = random_load(3, DAY_1, ASSISTANT_A)
+    missing, bad = "started_at is missing", "started_at is not a timestamp"
+    warehouse.load_partitions([rejected_rows(load, [(twin, missing), (other, bad)], FETCHED_AT)])
+
+    # A third copy of twin arrives, other's reason changes, one new record appears.
+    warehouse.load_partitions(
+        [
+            rejected_rows(
+                load,
+                [(twin, missing), (twin, missing), (other, missing), ("[]", bad)],
+                LATER,
+            )
+        ]
+    )
+
+    stored = warehouse.query("SELECT raw::VARCHAR AS raw, reason, fetched_at FROM rejected_logs")
+    assert sorted(
+        (row["raw"], row["reason"], row["fetched_at"]) for row in stored.to_pylist()
+    ) == sorted(
+        [
+            (twin, missing, FETCHED_AT),
+            (twin, missing, LATER),
+            (other, missing, LATER),
+            ("[]", bad, LATER),
+        ]
+    )
 
 
 def test_the_stored_rows_are_exactly_the_loaded_arrow_rows(warehouse: Warehouse) -> None:

@@ -2,6 +2,8 @@
 -- Replaced a whole (call_date, assistant_id) partition at a time by sql/load/*.
 -- call_date is the UTC day of started_at; is_final is true once call_status is terminal;
 -- extra keeps every field of the record that has no column here, so nothing is lost.
+-- fetched_at is when this version of the call was first fetched (see
+-- sql/load/unchanged_calls.sql).
 CREATE TABLE IF NOT EXISTS call_logs (
     room_name                 VARCHAR     NOT NULL PRIMARY KEY,
     assistant_id              VARCHAR     NOT NULL,

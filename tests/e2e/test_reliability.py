@@ -83,10 +83,16 @@ def test_late_and_finishing_calls_are_caught_by_the_plain_incremental_sync(tmp_p
 
 
 def test_concurrent_syncs_neither_fail_nor_corrupt(tmp_path: Path) -> None:
+    """Four single-day runs at once plus one range run over the same days: all succeed, exactly."""
     data = tmp_path / "data"
     with make_sim(31) as sim:
         env = base_env(sim, data)
-        args = ["sync", "--start", START.isoformat(), "--end", END.isoformat()]
+        days = [START + timedelta(days=i) for i in range(4)]
+        commands = [
+            ["sync", "--start", day.isoformat(), "--end", (day + timedelta(days=1)).isoformat()]
+            for day in days
+        ]
+        commands.append(["sync", "--start", START.isoformat(), "--end", END.isoformat()])
         processes = [
             subprocess.Popen(
                 [CALLLOGS, *args],
@@ -95,12 +101,39 @@ def test_concurrent_syncs_neither_fail_nor_corrupt(tmp_path: Path) -> None:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            for _ in range(3)
+            for args in commands
         ]
         outcomes = [p.communicate(timeout=300) for p in processes]
         for process, (_, stderr) in zip(processes, outcomes, strict=True):
             assert process.returncode == 0, stderr
+            assert "lock" not in stderr.lower()
         assert visible_temp_files(data / "lake") == []
+        assert_warehouse_equals_truth(
+            data / "warehouse.duckdb", sim, DAY0, FROZEN_NOW + timedelta(hours=12)
+        )
+
+
+def test_a_run_killed_while_holding_pool_slots_does_not_block_the_next(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with make_sim(37, latency_ms=150) as sim:
+        env = base_env(sim, data)
+        args = ["sync", "--start", START.isoformat(), "--end", END.isoformat()]
+        process = subprocess.Popen(
+            [CALLLOGS, *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith("assistant "):  # extraction under way: the API pool slot is held
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        again = run(args, env, timeout=150)
+        assert again.returncode == 0, again.stderr
+        assert "marked run" in again.stderr
         assert_warehouse_equals_truth(
             data / "warehouse.duckdb", sim, DAY0, FROZEN_NOW + timedelta(hours=12)
         )
