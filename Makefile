@@ -31,7 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 soak: $(STAMP)
-	$(BIN)/pytest -q -m soak
+	$(BIN)/pytest -q -s -m soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

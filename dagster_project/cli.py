@@ -6,6 +6,7 @@ Every failure ends in one line on stderr saying what happened and what to do, an
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -48,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--end", type=_day, help="day after the last (YYYY-MM-DD, exclusive)")
     sync.add_argument(
         "--dry-run", action="store_true", help="print the day ranges that would be synced"
+    )
+    sync.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="also log retries, re-read windows and warehouse lock waits to stderr",
     )
 
     sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
@@ -93,6 +100,11 @@ def _sync(args: argparse.Namespace) -> int:
             print(f"  {start} .. {end} ({(end - start).days} day(s))")
         return EXIT_OK
     settings.require_api()
+    if args.verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        logging.getLogger("pipeline").addHandler(handler)
+        logging.getLogger("pipeline").setLevel(logging.INFO)
     home = ensure_dagster_home(settings)
     attach_progress(_progress)
     _progress(f"plan: {reason}")

@@ -182,3 +182,25 @@ def test_random_split_plans_still_cover_everything() -> None:
     with SimulatorServer(config) as sim:
         start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
         assert_exact(sim, start, FROZEN_NOW, page_parallelism=rng.choice([1, 3, 8]))
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize("seed", range(100, 120))
+def test_soak_extraction_under_the_fault_mix(seed: int) -> None:
+    config = SimulatorConfig(
+        seed=seed,
+        now=FROZEN_NOW,
+        history_days=6,
+        calls_per_day=200,
+        tie_burst_rate=0.08,
+        live_inserts=10,
+        faults=parse_faults(FAULT_MIX),
+    )
+    with SimulatorServer(config) as sim:
+        start = FROZEN_NOW.replace(hour=0) - timedelta(days=5)
+        checked = assert_exact(sim, start, FROZEN_NOW)
+        stats = sim.stats()
+    print(
+        f"\nSOAK extract seed={seed} calls={checked} requests={stats['requests']} "
+        f"faults={stats['faults_total']} live_inserts={stats['live_inserts']} lost=0 duplicated=0"
+    )

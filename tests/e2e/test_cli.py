@@ -68,10 +68,12 @@ def test_sync_range_is_exact_recorded_in_dagster_and_leaks_no_key(
 ) -> None:
     data = tmp_path / "data"
     result = run(
-        ["sync", "--start", START.isoformat(), "--end", END.isoformat()], base_env(sim, data)
+        ["sync", "--verbose", "--start", START.isoformat(), "--end", END.isoformat()],
+        base_env(sim, data),
     )
     assert result.returncode == 0, result.stderr
     assert "Dagster run" in result.stdout
+    assert "pipeline.client INFO retrying" in result.stderr  # the Python log, with faults, shown
     assert "requests (API total" in result.stderr  # a progress line per finished window
     assert "Traceback" not in result.stderr
     start = FROZEN_NOW.replace(hour=0) - timedelta(days=3)

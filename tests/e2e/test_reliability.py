@@ -143,5 +143,14 @@ def test_a_run_killed_while_holding_pool_slots_does_not_block_the_next(tmp_path:
 @pytest.mark.parametrize("seed", range(40, 46))
 def test_soak_kills_and_faults_across_seeds(seed: int, tmp_path: Path) -> None:
     faults = parse_faults("429=0.04,500=0.03,502=0.01,503=0.01,truncate=0.01,drop=0.01,slow=0.01")
+    kills = 5
     with make_sim(seed, latency_ms=10, faults=faults, tie_burst_rate=0.08) as sim:
-        kill_and_rerun(sim, tmp_path / "data", kills=5, rng=random.Random(seed))
+        kill_and_rerun(sim, tmp_path / "data", kills=kills, rng=random.Random(seed))
+        calls = assert_warehouse_equals_truth(
+            tmp_path / "data" / "warehouse.duckdb", sim, DAY0, FROZEN_NOW + timedelta(hours=12)
+        )
+        stats = sim.stats()
+    print(
+        f"\nSOAK seed={seed} kills={kills} calls={calls} requests={stats['requests']} "
+        f"faults={stats['faults_total']} lost=0 duplicated=0 stale=0"
+    )
