@@ -44,16 +44,18 @@ has rewritten them all.
 
 Object-store settings come from the environment: the usual AWS chain for credentials
 (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, profiles, web identity,
-instance roles) - never read by this module, so a key cannot reach a message; the region from
+instance roles), applied by the AWS SDK itself - this module never passes them on and scrubs their
+values from any error text it raises; the region from
 ``AWS_REGION``/``AWS_DEFAULT_REGION`` (else resolved from the bucket); an endpoint from
 ``CALL_LOGS_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (``http://`` allowed,
 for local servers). The URI may also carry ``?region=``, ``?endpoint_override=`` and ``?scheme=``
 (pyarrow's names); credentials in the URI are refused, since the URI is shown in logs and in the
 Dagster UI.
 
-``write_batch`` writes (or uploads) all its tables first and swaps them only then, so a crash lets
-the tables of one partition disagree only if it strikes between two swaps (and a failed swap
-leaves the rest unswapped); the next successful write of the partition repairs either. Writers of
+``write_batch`` checks (and, for a store, encodes) all its tables first, writes them all next and
+swaps them only then - a small object's single PUT being its swap - so the tables of one partition
+can disagree only if a crash or a failed request strikes between two swaps (a failed swap leaves
+the rest unswapped); the next successful write of the partition repairs either. Writers of
 the same partition inside one process are serialised; two processes writing the same partition at
 once are not supported (the orchestrator never does that).
 """
@@ -166,8 +168,9 @@ class Lake:
     def write_partition(self, table: str, day: date, assistant_id: str, data: pa.Table) -> str:
         """Replace one partition with ``data`` (all rows of that day and assistant); its path."""
         file_table = _file_table(table, day, assistant_id, data)
+        payload = self._payload(table, day, assistant_id, file_table)
         with self._locked([(table, day, assistant_id)]):
-            staged = self._stage(table, day, assistant_id, file_table)
+            staged = self._stage(table, day, assistant_id, payload)
             self._commit([staged])
         return staged.final
 
@@ -182,23 +185,42 @@ class Lake:
             "transcripts": of_day.transcripts,
             "rejected_logs": of_day.rejected_logs,
         }
-        files = {name: _file_table(name, day, assistant_id, data) for name, data in tables.items()}
+        # Every file is checked (and, for an object store, encoded) before anything is written.
+        files = {
+            name: self._payload(name, day, assistant_id, _file_table(name, day, assistant_id, data))
+            for name, data in tables.items()
+        }
         with self._locked([(name, day, assistant_id) for name in files]):
             staged: list[_Staged] = []
             try:
-                for name, file_table in files.items():
-                    staged.append(self._stage(name, day, assistant_id, file_table))
+                for name, payload in files.items():
+                    staged.append(self._stage(name, day, assistant_id, payload))
             except LakeError:
                 self._discard(staged)
                 raise
             self._commit(staged)
 
-    def _stage(self, table: str, day: date, assistant_id: str, file_table: pa.Table) -> _Staged:
+    def _payload(
+        self, table: str, day: date, assistant_id: str, file_table: pa.Table
+    ) -> pa.Table | pa.Buffer:
+        """What ``_stage`` writes: the table locally, the finished Parquet bytes for a store."""
+        if self._local:
+            return file_table
+        try:
+            return _parquet_bytes(file_table)
+        except (OSError, pa.ArrowException) as error:
+            path = self.partition_path(table, day, assistant_id)
+            raise _lake_error("encode", path, error) from None
+
+    def _stage(
+        self, table: str, day: date, assistant_id: str, payload: pa.Table | pa.Buffer
+    ) -> _Staged:
         directory = self.partition_dir(table, day, assistant_id)
         final = f"{directory}/{FILE_NAME}"
         temp = f"{directory}/{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
-        if not self._local:
-            return self._stage_object(file_table, final, temp)
+        if isinstance(payload, pa.Buffer):
+            return self._stage_object(payload, final, temp)
+        file_table = payload
         self._make_dirs(directory)
         try:
             self._write_parquet(file_table, temp)
@@ -209,12 +231,8 @@ class Lake:
             raise _lake_error("write", temp, error) from None
         return _Staged(final=final, temp=temp)
 
-    def _stage_object(self, file_table: pa.Table, final: str, temp: str) -> _Staged:
-        """Object storage: the whole file in memory, then one PUT or an upload to ``temp``."""
-        try:
-            data = _parquet_bytes(file_table)
-        except (OSError, pa.ArrowException) as error:
-            raise _lake_error("encode", final, error) from None
+    def _stage_object(self, data: pa.Buffer, final: str, temp: str) -> _Staged:
+        """Object storage: the finished file in one PUT to ``final``, or uploaded to ``temp``."""
         if self._single_put and data.size < SINGLE_PUT_BYTES:
             try:
                 self._put_object(data, final)  # one request: the old object or the new one
