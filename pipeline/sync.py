@@ -24,7 +24,7 @@ from pipeline.privacy import phone_hash_key
 from pipeline.retry import RetryPolicy
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
-from pipeline.windows import floor_ms, midnight
+from pipeline.windows import days_between, floor_ms, midnight
 
 log = logging.getLogger(__name__)
 
@@ -230,11 +230,7 @@ def load_lake_into_warehouse(
     Partitions are loaded in transactions of about ``batch_rows`` rows (calls + utterances), so
     memory stays flat however long the range; each partition is replaced whole within one of them.
     """
-    keys = sorted(
-        (day, assistant)
-        for day, assistant in lake.list_partitions("sync_windows")
-        if start_day <= day < end_day
-    )
+    keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
     warehouse.ensure_schema()
     began = time.monotonic()
     partitions = calls = utterances = rejected = 0
