@@ -52,7 +52,7 @@ def ensure_dlt() -> str | None:
     installed = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in importlib.metadata.distributions()
-        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in {"calllogs", "pip"}
+        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in {"calllogs", "pip", "setuptools", "wheel"}
     )
     print(f"benchmarks: installing {DLT_REQUIREMENT} for the peer row (not a project dependency)")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,6 +33,7 @@ from pipeline.windows import (
     plan_split,
     query_bounds,
     spans_days,
+    split_in_half,
     split_into_day_groups,
     utc_day,
 )
@@ -85,6 +86,20 @@ class DayExtract:
 
 
 @dataclass
+class DayPart:
+    """A verified piece of one (assistant, UTC day); ``complete`` marks the day's last piece."""
+
+    assistant_id: str
+    day: date
+    records: list[Record]
+    api_total: int
+    requests: int
+    window_start: datetime
+    window_end: datetime
+    complete: bool
+
+
+@dataclass
 class _Chunk:
     start: datetime
     end: datetime
@@ -123,29 +138,42 @@ class WindowExtractor:
         self._pool = page_pool
         self.stats = stats or ExtractStats()
 
-    def extract(
-        self,
-        assistant_id: str,
-        start: datetime,
-        end: datetime,
-        on_day: Callable[[DayExtract], None] | None = None,
-    ) -> Iterator[DayExtract]:
+    def extract(self, assistant_id: str, start: datetime, end: datetime) -> Iterator[DayExtract]:
         """Every UTC day of ``[start, end)`` in order, each complete and verified.
 
-        ``end`` must already be frozen (never "now" re-read while paging); bounds are taken to
-        whole milliseconds, the API's precision.
+        Holds a whole day's raw records; ``extract_parts`` streams in bounded memory instead.
+        """
+        pending: dict[date, list[DayPart]] = {}
+        for part in self.extract_parts(assistant_id, start, end):
+            pending.setdefault(part.day, []).append(part)
+            if part.complete:
+                parts = pending.pop(part.day)
+                records = [record for p in parts for record in p.records]
+                yield DayExtract(
+                    assistant_id=assistant_id,
+                    day=part.day,
+                    records=records,
+                    window_start=part.window_start,
+                    window_end=part.window_end,
+                    api_total=sum(p.api_total for p in parts),
+                    verified_calls=len(records),
+                    requests=sum(p.requests for p in parts),
+                )
+
+    def extract_parts(
+        self, assistant_id: str, start: datetime, end: datetime
+    ) -> Iterator[DayPart]:
+        """Verified pieces of every UTC day of ``[start, end)``, in time order.
+
+        Each piece comes from one verified window of at most about ``chunk_calls`` calls (unless a
+        single millisecond holds more), so a day of any size streams through bounded memory; the
+        last piece of each day has ``complete=True``. ``end`` must already be frozen (never "now"
+        re-read while paging); bounds are taken to whole milliseconds, the API's precision.
         """
         start, end = floor_ms(start), floor_ms(end)
-        grouper = _DayGrouper(assistant_id, start, end)
+        splitter = _DaySplitter(assistant_id, start, end)
         for chunk in self._verified_chunks(assistant_id, start, end, depth=0):
-            for day in grouper.add(chunk):
-                if on_day is not None:
-                    on_day(day)
-                yield day
-        for day in grouper.finish():
-            if on_day is not None:
-                on_day(day)
-            yield day
+            yield from splitter.split(chunk)
 
     # -- verification --------------------------------------------------------------------------
 
@@ -154,13 +182,19 @@ class WindowExtractor:
     ) -> Iterator[_Chunk]:
         self.stats.add(windows=1)
         first = self._fetch(assistant_id, start, end, page=1)
-        if first.total > self._options.chunk_calls and spans_days(start, end):
-            # Bounded memory: a large range is read as several smaller windows, cut at midnights,
-            # sized from the total just learnt so that one probe plans the whole range.
-            groups = -(-first.total // self._options.chunk_calls)
-            for part_start, part_end in split_into_day_groups(start, end, groups):
-                yield from self._verified_chunks(assistant_id, part_start, part_end, depth)
-            return
+        if first.total > self._options.chunk_calls:
+            # Bounded memory: a large window is read as several smaller ones — cut at midnights,
+            # sized from the total just learnt so that one probe plans a whole range, or within a
+            # day at a millisecond (which never splits calls sharing one ``started_at``).
+            if spans_days(start, end):
+                groups = -(-first.total // self._options.chunk_calls)
+                parts = split_into_day_groups(start, end, groups)
+            else:
+                parts = split_in_half(start, end) or ()
+            if parts:
+                for part_start, part_end in parts:
+                    yield from self._verified_chunks(assistant_id, part_start, part_end, depth)
+                return
         chunk = self._page_window(assistant_id, start, end, first)
         if len(chunk.records) == chunk.total:
             self.stats.add(
@@ -189,11 +223,11 @@ class WindowExtractor:
             for moment in (record_started_at(r) for r in chunk.records.values())
             if moment is not None
         ]
-        parts = plan_split(start, end, observed, self._options.page_size)
-        if parts is None:
+        planned = plan_split(start, end, observed, self._options.page_size)
+        if planned is None:
             yield self._read_tie(assistant_id, start, end)
             return
-        for part_start, part_end in parts:
+        for part_start, part_end in planned:
             yield from self._verified_chunks(assistant_id, part_start, part_end, depth + 1)
 
     def _page_window(
@@ -286,63 +320,43 @@ class WindowExtractor:
         return fresh
 
 
-class _DayGrouper:
-    """Turns verified chunks (in time order) into complete days, empty days included."""
+class _DaySplitter:
+    """Cuts verified chunks (in time order, tiling the range) into per-day pieces."""
 
     def __init__(self, assistant_id: str, start: datetime, end: datetime) -> None:
         self._assistant = assistant_id
         self._start = start
         self._end = end
-        self._days = days_touched(start, end)
-        self._next = 0
-        self._records: dict[date, list[Record]] = {day: [] for day in self._days}
-        self._totals: dict[date, int] = dict.fromkeys(self._days, 0)
-        self._requests: dict[date, int] = dict.fromkeys(self._days, 0)
-        self.dropped = 0
 
-    def add(self, chunk: _Chunk) -> Iterator[DayExtract]:
-        fallback = utc_day(chunk.start)
-        placed: dict[date, int] = {}
+    def split(self, chunk: _Chunk) -> list[DayPart]:
+        chunk_days = days_touched(chunk.start, chunk.end)
+        placed: dict[date, list[Record]] = {day: [] for day in chunk_days}
+        fallback = chunk_days[0]
         for record in chunk.records.values():
             moment = record_started_at(record)
             if moment is not None and not (chunk.start <= moment < chunk.end):
-                self.dropped += 1  # belongs to a neighbouring window (inclusive server bounds)
-                continue
-            day = utc_day(moment) if moment is not None else fallback
-            self._records[day].append(record)
-            placed[day] = placed.get(day, 0) + 1
-        chunk_days = days_touched(chunk.start, chunk.end)
-        if len(chunk_days) == 1:
-            self._totals[chunk_days[0]] += chunk.total
-        else:
-            for day, count in placed.items():
-                self._totals[day] += count
-        for day, share in _apportion(
-            chunk.requests, [placed.get(d, 0) for d in chunk_days], chunk_days
-        ):
-            self._requests[day] += share
-        return self._emit_until(chunk.end)
-
-    def finish(self) -> Iterator[DayExtract]:
-        return self._emit_until(self._end, final=True)
-
-    def _emit_until(self, boundary: datetime, final: bool = False) -> Iterator[DayExtract]:
-        while self._next < len(self._days):
-            day = self._days[self._next]
-            if not final and midnight(day) + ONE_DAY > boundary:
-                return
-            self._next += 1
-            records = self._records.pop(day)
-            yield DayExtract(
-                assistant_id=self._assistant,
-                day=day,
-                records=records,
-                window_start=max(self._start, midnight(day)),
-                window_end=min(self._end, midnight(day) + ONE_DAY),
-                api_total=self._totals[day],
-                verified_calls=len(records),
-                requests=self._requests[day],
+                continue  # belongs to a neighbouring window (inclusive server bounds)
+            placed[utc_day(moment) if moment is not None else fallback].append(record)
+        requests = dict(
+            _apportion(chunk.requests, [len(placed[d]) for d in chunk_days], chunk_days)
+        )
+        parts = []
+        for day in chunk_days:
+            day_end = midnight(day) + ONE_DAY
+            parts.append(
+                DayPart(
+                    assistant_id=self._assistant,
+                    day=day,
+                    records=placed[day],
+                    # One day: the server's own count; several: the day's share of a verified total.
+                    api_total=chunk.total if len(chunk_days) == 1 else len(placed[day]),
+                    requests=requests[day],
+                    window_start=max(self._start, midnight(day)),
+                    window_end=min(self._end, day_end),
+                    complete=chunk.end >= min(self._end, day_end),
+                )
             )
+        return parts
 
 
 def _apportion(amount: int, weights: list[int], days: list[date]) -> list[tuple[date, int]]:

@@ -92,6 +92,24 @@ class NormalizedBatch:
         return sorted(found)
 
     @classmethod
+    def concat(cls, batches: Sequence[NormalizedBatch]) -> NormalizedBatch:
+        """Batches of disjoint calls (e.g. the parts of one day) as one, in the batches' order."""
+        if not batches:
+            return cls.empty()
+        if len(batches) == 1:
+            return batches[0]
+        return cls(
+            call_logs=pa.concat_tables([b.call_logs for b in batches]).sort_by(
+                [("started_at", "ascending"), ("room_name", "ascending")]
+            ),
+            transcripts=pa.concat_tables([b.transcripts for b in batches]).sort_by(
+                [("room_name", "ascending"), ("turn_index", "ascending")]
+            ),
+            rejected_logs=pa.concat_tables([b.rejected_logs for b in batches]),
+            new_fields=frozenset().union(*(b.new_fields for b in batches)),
+        )
+
+    @classmethod
     def empty(cls) -> NormalizedBatch:
         return cls(
             call_logs=CALL_LOGS_SCHEMA.empty_table(),

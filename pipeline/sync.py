@@ -6,6 +6,7 @@ Dagster assets call these (one stage per asset); benchmarks and tests call them 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,9 +18,9 @@ import pyarrow as pa
 from pipeline.client import CallLogsClient
 from pipeline.config import Settings, validate_assistant_id
 from pipeline.errors import ConfigError
-from pipeline.extract import DayExtract, ExtractOptions, ExtractStats, WindowExtractor
+from pipeline.extract import DayPart, ExtractOptions, ExtractStats, WindowExtractor
 from pipeline.lake import Lake
-from pipeline.normalize import normalize_records
+from pipeline.normalize import NormalizedBatch, normalize_records
 from pipeline.privacy import phone_hash_key
 from pipeline.retry import RetryPolicy
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
@@ -60,6 +61,12 @@ class ExtractReport:
     new_fields: set[str] = field(default_factory=set)
     stats: ExtractStats = field(default_factory=ExtractStats)
     seconds: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add_new_fields(self, batches: Sequence[NormalizedBatch]) -> None:
+        with self._lock:
+            for batch in batches:
+                self.new_fields.update(batch.new_fields)
 
     def total(self, name: str) -> int:
         return sum(int(getattr(p, name)) for p in self.partitions)
@@ -146,8 +153,17 @@ def extract_to_lake(
 
         def run(assistant_id: str) -> list[PartitionReport]:
             done: list[PartitionReport] = []
-            for day in extractor.extract(assistant_id, start, end):
-                part = _store_day(day, lake, hash_key, report.new_fields)
+            pieces: list[DayPart] = []
+            batches: list[NormalizedBatch] = []
+            for piece in extractor.extract_parts(assistant_id, start, end):
+                # Normalise each verified piece at once: a day's raw records never pile up.
+                batches.append(_normalize_piece(piece, hash_key))
+                pieces.append(piece)
+                if not piece.complete:
+                    continue
+                part = _store_day(pieces, NormalizedBatch.concat(batches), lake)
+                report.add_new_fields(batches)
+                pieces, batches = [], []
                 done.append(part)
                 if progress is not None:
                     progress(_progress_line(part))
@@ -162,49 +178,53 @@ def extract_to_lake(
     return report
 
 
-def _store_day(
-    day: DayExtract, lake: Lake, hash_key: bytes | None, new_fields: set[str]
-) -> PartitionReport:
-    fetched_at = datetime.now(UTC)
-    batch = normalize_records(
-        day.records,
-        assistant_id=day.assistant_id,
-        fallback_day=day.day,
-        fetched_at=fetched_at,
+def _normalize_piece(piece: DayPart, hash_key: bytes | None) -> NormalizedBatch:
+    return normalize_records(
+        piece.records,
+        assistant_id=piece.assistant_id,
+        fallback_day=piece.day,
+        fetched_at=datetime.now(UTC),
         phone_hash_key=hash_key,
-    ).for_day(day.day)
-    lake.write_batch(day.day, day.assistant_id, batch)
+    ).for_day(piece.day)
+
+
+def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) -> PartitionReport:
+    """Replace one (day, assistant) partition of the lake with its complete, verified state."""
+    last = pieces[-1]
+    api_total = sum(p.api_total for p in pieces)
+    verified = sum(len(p.records) for p in pieces)
+    requests = sum(p.requests for p in pieces)
+    lake.write_batch(last.day, last.assistant_id, batch)
     lake.write_partition(
         "sync_windows",
-        day.day,
-        day.assistant_id,
+        last.day,
+        last.assistant_id,
         pa.Table.from_pylist(
             [
                 {
-                    "assistant_id": day.assistant_id,
-                    "call_date": day.day,
-                    "window_end": day.window_end,
-                    "api_total": day.api_total,
-                    "verified_calls": day.verified_calls,
-                    "requests": day.requests,
-                    "synced_at": fetched_at,
+                    "assistant_id": last.assistant_id,
+                    "call_date": last.day,
+                    "window_end": last.window_end,
+                    "api_total": api_total,
+                    "verified_calls": verified,
+                    "requests": requests,
+                    "synced_at": datetime.now(UTC),
                 }
             ],
             schema=SYNC_WINDOWS_SCHEMA,
         ),
     )
-    new_fields.update(batch.new_fields)
     is_final = batch.call_logs.column("is_final").to_pylist()
     return PartitionReport(
-        day=day.day,
-        assistant_id=day.assistant_id,
+        day=last.day,
+        assistant_id=last.assistant_id,
         calls=batch.call_logs.num_rows,
         utterances=batch.transcripts.num_rows,
         rejected=batch.rejected_logs.num_rows,
         non_final=sum(1 for value in is_final if not value),
-        api_total=day.api_total,
-        verified_calls=day.verified_calls,
-        requests=day.requests,
+        api_total=api_total,
+        verified_calls=verified,
+        requests=requests,
     )
 
 

@@ -204,3 +204,21 @@ def test_soak_extraction_under_the_fault_mix(seed: int) -> None:
         f"\nSOAK extract seed={seed} calls={checked} requests={stats['requests']} "
         f"faults={stats['faults_total']} live_inserts={stats['live_inserts']} lost=0 duplicated=0"
     )
+
+
+def test_a_large_day_streams_in_bounded_verified_pieces() -> None:
+    config = SimulatorConfig(
+        seed=44, now=FROZEN_NOW, history_days=3, calls_per_day=600, tie_burst_rate=0.1
+    )
+    with SimulatorServer(config) as sim, client_for(sim) as client:
+        assistant = sim.assistant_ids[0]
+        start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
+        extractor = WindowExtractor(client, options=ExtractOptions(chunk_calls=100))
+        parts = list(extractor.extract_parts(assistant, start, FROZEN_NOW))
+        days = {p.day for p in parts}
+        assert len(days) == 3
+        assert len(parts) > 3 * 4  # every day came in several pieces
+        assert max(len(p.records) for p in parts) <= 100
+        assert [p.day for p in parts if p.complete] == sorted(days)
+        got = [r for p in parts for r in p.records]
+        assert by_identity(got) == by_identity(sim.truth(assistant, start, FROZEN_NOW))
