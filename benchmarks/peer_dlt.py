@@ -45,6 +45,10 @@ def peer_env(workdir: Path) -> dict[str, str]:
     }
 
 
+# Build tools dlt may need newer than the venv's; the project itself is not a constraint.
+UNPINNED = frozenset({"calllogs", "pip", "setuptools", "wheel"})
+
+
 def ensure_dlt() -> str | None:
     """None when dlt can be imported (installing it if needed); otherwise why it cannot."""
     if importlib.util.find_spec("dlt") is not None:
@@ -52,7 +56,7 @@ def ensure_dlt() -> str | None:
     installed = sorted(
         f"{dist.metadata['Name']}=={dist.version}"
         for dist in importlib.metadata.distributions()
-        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in {"calllogs", "pip", "setuptools", "wheel"}
+        if dist.metadata["Name"] and dist.metadata["Name"].lower() not in UNPINNED
     )
     print(f"benchmarks: installing {DLT_REQUIREMENT} for the peer row (not a project dependency)")
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:
