@@ -7,7 +7,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -26,10 +25,7 @@ from tests.s3_server import (
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
     admin_fs,
-    moto_s3,
-    new_bucket,
     objects,
-    use_s3,
 )
 from tests.test_lake import (
     ASSISTANT,
@@ -42,18 +38,6 @@ from tests.test_lake import (
 )
 
 KEY = f"lake/call_logs/call_date={DAY}/assistant_id={ASSISTANT}/{FILE_NAME}"
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_s3() as url:
-        yield url
-
-
-@pytest.fixture
-def bucket(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    use_s3(monkeypatch, endpoint, tmp_path)
-    return new_bucket(endpoint)
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from pipeline.simulator.testing import FROZEN_NOW
 from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
 from pipeline.warehouse import Warehouse
 from tests.e2e.helpers import assert_warehouse_equals_truth
-from tests.s3_server import moto_s3, new_bucket, objects, use_s3
+from tests.s3_server import objects
 
 START = FROZEN_NOW.date() - timedelta(days=2)
 END = FROZEN_NOW.date() + timedelta(days=1)
@@ -38,18 +38,6 @@ def sim() -> Iterator[SimulatorServer]:
     )
     with SimulatorServer(config) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with moto_s3() as url:
-        yield url
-
-
-@pytest.fixture
-def bucket(endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
-    use_s3(monkeypatch, endpoint, tmp_path)
-    return new_bucket(endpoint)
 
 
 def assert_lake_is_complete(sim: SimulatorServer, endpoint: str, bucket: str) -> None:
