@@ -62,7 +62,6 @@ class ExtractStats:
     tie_reads: int = 0
     api_total: int = 0
     verified_calls: int = 0
-    dropped_out_of_window: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **deltas: int) -> None:

@@ -17,17 +17,13 @@ import pytest
 from dagster_project.assets import raw_call_logs, warehouse_tables
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
-from pipeline.config import Settings
-from pipeline.lake import FILE_NAME, Lake
+from pipeline.lake import FILE_NAME
 from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
 from pipeline.simulator.testing import FROZEN_NOW
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
-from pipeline.warehouse import Warehouse
 from tests.e2e.helpers import assert_warehouse_equals_truth
 from tests.s3_server import objects
+from tests.test_sync import END, START, settings_for, sync
 
-START = FROZEN_NOW.date() - timedelta(days=2)
-END = FROZEN_NOW.date() + timedelta(days=1)
 TABLES = ("call_logs", "transcripts", "rejected_logs", "sync_windows")
 
 
@@ -54,30 +50,10 @@ def assert_lake_is_complete(sim: SimulatorServer, endpoint: str, bucket: str) ->
 def test_library_sync_into_an_s3_lake_is_exact(
     sim: SimulatorServer, endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
-    settings = Settings.from_env(
-        {
-            "CALL_LOGS_API_URL": sim.url,
-            "CALL_LOGS_API_KEY": sim.api_key,
-            "CALL_LOGS_DATA_DIR": str(tmp_path / "data"),
-            "CALL_LOGS_LAKE_URL": f"s3://{bucket}/lake",
-            "CALL_LOGS_START_DATE": "2026-11-01",
-        }
-    )
-    lake = Lake(settings.lake_location)
+    settings = settings_for(sim, tmp_path / "data", CALL_LOGS_LAKE_URL=f"s3://{bucket}/lake")
     lines: list[str] = []
     for _ in range(2):  # the second sync replaces every partition: still exact, no duplicate
-        with make_client(settings) as client:
-            report = extract_to_lake(
-                settings,
-                START,
-                END,
-                client=client,
-                lake=lake,
-                now=FROZEN_NOW,
-                progress=lines.append,
-            )
-        assert report.total("api_total") == report.total("verified_calls")
-        load_lake_into_warehouse(lake, Warehouse(settings.warehouse_path), START, END)
+        sync(settings, lines)
         start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
         assert_warehouse_equals_truth(settings.warehouse_path, sim, start, FROZEN_NOW)
     assert len(lines) == 2 * len(sim.assistant_ids) * 3
