@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 from pipeline.config import Settings
 from pipeline.errors import CallLogsError, ConfigError
@@ -77,23 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _sync(args: argparse.Namespace) -> int:
     from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
-    from pipeline.incremental import plan_from_warehouse
+    from pipeline.incremental import plan_from_warehouse, plan_requested
     from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
     if (args.start is None) != (args.end is None):
         raise ConfigError("give both --start and --end, or neither for the incremental sync")
     if args.start is not None:
-        if args.end <= args.start:
-            raise ConfigError(f"--end {args.end} must be after --start {args.start}")
-        tomorrow = datetime.now(UTC).date() + timedelta(days=1)
-        if args.start >= tomorrow:
-            raise ConfigError(f"--start {args.start} is in the future; nothing to sync yet")
-        ranges = [(args.start, min(args.end, tomorrow))]
-        reason = f"requested {args.start}..{args.end}"
+        plan = plan_requested(args.start, args.end)
     else:
         plan = plan_from_warehouse(settings, Warehouse(settings.warehouse_path))
-        ranges, reason = list(plan.ranges), plan.reason
+    ranges, reason = list(plan.ranges), plan.reason
     if args.dry_run:
         print(f"plan: {reason}")
         for start, end in ranges:

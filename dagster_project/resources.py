@@ -57,17 +57,16 @@ class CallLogsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
 
 def resource_from_env() -> CallLogsResource:
     """Key and endpoint as EnvVars (resolved at run time, hidden in the UI); the rest now."""
-    env = os.environ
+    settings = Settings.from_env()
     return CallLogsResource(
         api_url=dg.EnvVar("CALL_LOGS_API_URL"),
         api_key=dg.EnvVar("CALL_LOGS_API_KEY"),
-        assistant_ids=env.get("CALL_LOGS_ASSISTANT_IDS", ""),
-        data_dir=env.get("CALL_LOGS_DATA_DIR", "") or "./data",
-        lake_url=env.get("CALL_LOGS_LAKE_URL", ""),
-        start_date=env.get("CALL_LOGS_START_DATE", ""),
-        lookback_hours=int(env.get("CALL_LOGS_LOOKBACK_HOURS", "") or 48),
-        concurrency=int(env.get("CALL_LOGS_CONCURRENCY", "") or 8),
-        max_requests_per_second=float(env.get("CALL_LOGS_MAX_REQUESTS_PER_SECOND", "") or 0),
-        hash_phone_numbers=env.get("CALL_LOGS_HASH_PHONE_NUMBERS", "").strip().lower()
-        in {"1", "true", "yes", "on"},
+        assistant_ids=",".join(settings.assistant_ids or ()),
+        data_dir=str(settings.data_dir),
+        lake_url=settings.lake_url or "",
+        start_date=settings.start_date.isoformat(),
+        lookback_hours=settings.lookback_hours,
+        concurrency=settings.concurrency,
+        max_requests_per_second=settings.max_requests_per_second or 0.0,
+        hash_phone_numbers=settings.hash_phone_numbers,
     )

@@ -136,6 +136,7 @@ class Settings:
     non_final_max_age_days: int = DEFAULT_NON_FINAL_MAX_AGE_DAYS
     lake_url: str | None = None
     hash_phone_numbers: bool = False
+    phone_hash_key: Secret = field(default_factory=lambda: Secret(""), repr=False)
     concurrency: int = 8
     max_requests_per_second: float | None = None
     request_timeout_s: float = 30.0
@@ -193,6 +194,7 @@ class Settings:
             hash_phone_numbers=_parse_bool(
                 "CALL_LOGS_HASH_PHONE_NUMBERS", source.get("CALL_LOGS_HASH_PHONE_NUMBERS")
             ),
+            phone_hash_key=Secret(source.get("CALL_LOGS_PHONE_HASH_KEY", "").strip()),
             concurrency=_parse_int(
                 "CALL_LOGS_CONCURRENCY", source.get("CALL_LOGS_CONCURRENCY"), 8, minimum=1
             ),

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from pipeline.config import Settings
+from pipeline.errors import ConfigError
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 from pipeline.windows import ONE_DAY, contiguous_ranges, utc_day
@@ -68,6 +69,18 @@ def plan_incremental(
         reason += f" and {len(open_days)} older day(s) with calls still in progress"
     days |= open_days
     return IncrementalPlan(ranges=tuple(contiguous_ranges(sorted(days))), reason=reason)
+
+
+def plan_requested(start: date, end: date, *, now: datetime | None = None) -> IncrementalPlan:
+    """Days ``[start, end)`` asked for explicitly, without days that have not begun yet."""
+    if end <= start:
+        raise ConfigError(f"--end {end} must be after --start {start}")
+    tomorrow = utc_day(now or datetime.now(UTC)) + ONE_DAY
+    if start >= tomorrow:
+        raise ConfigError(f"--start {start} is in the future; nothing to sync yet")
+    return IncrementalPlan(
+        ranges=((start, min(end, tomorrow)),), reason=f"requested {start}..{end}"
+    )
 
 
 def plan_from_warehouse(

@@ -17,9 +17,8 @@ KEY_FILE_NAME = ".phone_hash_key"
 
 
 def phone_hash_key(settings: Settings) -> bytes:
-    configured = os.environ.get("CALL_LOGS_PHONE_HASH_KEY", "").strip()
-    if configured:
-        return configured.encode()
+    if settings.phone_hash_key:
+        return settings.phone_hash_key.reveal().encode()
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = settings.data_dir / KEY_FILE_NAME
     try:

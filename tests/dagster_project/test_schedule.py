@@ -62,3 +62,17 @@ def test_schedule_requests_range_runs(tmp_path: Path) -> None:
     tags = requests[0].tags
     assert tags["dagster/asset_partition_range_start"] == "2026-11-15"
     assert tags["dagster/asset_partition_range_end"] == "2026-11-20"
+
+
+def test_a_requested_range_stops_at_today_and_refuses_empty_or_future_ranges() -> None:
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from pipeline.incremental import plan_requested
+
+    plan = plan_requested(date(2026, 11, 10), date(2026, 12, 31), now=NOW)
+    assert plan.ranges == ((date(2026, 11, 10), date(2026, 11, 21)),)
+    with pytest.raises(ConfigError, match="must be after"):
+        plan_requested(date(2026, 11, 10), date(2026, 11, 10), now=NOW)
+    with pytest.raises(ConfigError, match="in the future"):
+        plan_requested(date(2026, 11, 22), date(2026, 11, 23), now=NOW)
