@@ -8,10 +8,10 @@ found no place: under ``_uncoerced["_uncoerced"]``. A record with nothing extra 
 
 from __future__ import annotations
 
-import itertools
+import ast
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import orjson
 import pyarrow as pa
@@ -45,7 +45,7 @@ def _texts_of_one_layout(records: Sequence[dict[Any, Any]], layout: _Layout) -> 
         return None
     if not layout.extra_keys:
         return ["{}"] * len(records)
-    dicts = map(dict, map(zip, itertools.repeat(layout.extra_keys), map(layout.values, records)))
+    dicts = map(layout.extra_of, records)
     try:
         return [
             orjson.dumps(extra, default=str, option=orjson.OPT_SORT_KEYS).decode()
@@ -75,6 +75,7 @@ class _Layout:
         )
         self.has_own_uncoerced = UNCOERCED_KEY in keys
         self.values: Callable[[dict[Any, Any]], tuple[object, ...]] = _getter(self.extra_keys)
+        self.extra_of: Callable[[dict[Any, Any]], dict[Any, Any]] = _extra_builder(self.extra_keys)
 
 
 def _getter(keys: tuple[object, ...]) -> Callable[[dict[Any, Any]], tuple[object, ...]]:
@@ -84,3 +85,32 @@ def _getter(keys: tuple[object, ...]) -> Callable[[dict[Any, Any]], tuple[object
         only = itemgetter(keys[0])
         return lambda record: (only(record),)
     return lambda record: ()
+
+
+def _extra_builder(keys: tuple[object, ...]) -> Callable[[dict[Any, Any]], dict[Any, Any]]:
+    """``lambda record: {key: record[key], ...}`` for these keys, sorted.
+
+    A dict display with constant keys builds the dict in one step: a third faster than
+    ``dict(zip(keys, values))``, which is most of the cost of ``extra``. Compiled from a syntax
+    tree whose keys are constants, so no key is ever read as code. Keys that are not text
+    (impossible in decoded JSON) take the generic route.
+    """
+    if not all(isinstance(key, str) for key in keys):
+        values = _getter(keys)
+        return lambda record: dict(zip(keys, values(record), strict=True))
+    record = ast.Name("record", ast.Load())
+    display = ast.Dict(
+        keys=[ast.Constant(key) for key in sorted(cast("tuple[str, ...]", keys))],
+        values=[
+            ast.Subscript(record, ast.Constant(key), ast.Load())
+            for key in sorted(cast("tuple[str, ...]", keys))
+        ],
+    )
+    parameters = ast.arguments(
+        posonlyargs=[], args=[ast.arg("record")], kwonlyargs=[], kw_defaults=[], defaults=[]
+    )
+    tree = ast.fix_missing_locations(ast.Expression(ast.Lambda(parameters, display)))
+    built: Callable[[dict[Any, Any]], dict[Any, Any]] = eval(  # noqa: S307 - constants only
+        compile(tree, "<extra builder>", "eval"), {"__builtins__": {}}
+    )
+    return built

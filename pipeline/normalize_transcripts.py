@@ -34,15 +34,23 @@ _LIST_OR_NONE: Final = frozenset({list, type(None)})
 
 @dataclass(frozen=True)
 class Transcripts:
-    table: pa.Table  # TRANSCRIPTS_SCHEMA, sorted by (room_name, turn_index)
+    table: pa.Table  # TRANSCRIPTS_SCHEMA, in the calls' order, then by turn_index
     turns: pa.Int32Array  # utterances per call, in the calls' input order
     uncoerced: dict[int, object]  # call position -> a ``transcripts`` value that is not a list
 
 
 def build_transcripts(
-    lists: Sequence[object], room_names: pa.Array, call_dates: pa.Array, assistant_id: str
+    lists: Sequence[object],
+    room_names: pa.Array,
+    call_dates: pa.Array,
+    assistant_id: str,
+    order: pa.Array | None = None,
 ) -> Transcripts:
-    """``lists[i]`` is call i's raw ``transcripts``; room names are unique among the calls."""
+    """``lists[i]`` is call i's raw ``transcripts``; room names are unique among the calls.
+
+    The utterances come out in the calls' order (``order`` applied, when given), each call's by
+    ``turn_index``; ``turns`` stays in input order.
+    """
     uncoerced: dict[int, object] = {}
     if not set(map(type, lists)) <= _LIST_OR_NONE:
         uncoerced = {
@@ -55,10 +63,12 @@ def build_transcripts(
         calls_utterances = [value if type(value) is list else None for value in lists]
     nested = _utterance_lists(calls_utterances)
     turns = pc.fill_null(pc.list_value_length(nested), 0).cast(pa.int32())
-    by_room = pc.sort_indices(room_names)
-    # Calls in room order make the utterances come out sorted by (room_name, turn_index). (Python
-    # objects are converted in input order, though: visiting them shuffled costs twice as much.)
-    nested = nested.take(by_room)
+    if order is not None:
+        nested, room_names, call_dates = (
+            nested.take(order),
+            room_names.take(order),
+            call_dates.take(order),
+        )
     utterances = nested.flatten()
     parents = pc.list_parent_indices(nested)
     starts = np.asarray(nested.offsets)[:-1]
@@ -67,8 +77,8 @@ def build_transcripts(
     speakers = utterances.field("speaker")
     table = pa.Table.from_arrays(
         [
-            room_names.take(by_room).take(parents),
-            call_dates.take(by_room).take(parents),
+            room_names.take(parents),
+            call_dates.take(parents),
             pa.repeat(pa.scalar(assistant_id, pa.string()), len(utterances)),
             pa.array(turn_index.astype(np.int32), type=pa.int32()),
             speakers,

@@ -463,14 +463,17 @@ def test_transcripts_that_are_not_a_list_are_kept_in_extra(transcripts: object) 
     assert extra_of(batch) == {"_uncoerced": {"transcripts": transcripts}}
 
 
-def test_transcripts_are_sorted_by_room_then_turn() -> None:
+def test_transcripts_follow_the_call_order_then_turn() -> None:
     records = [
         call("b", transcripts=[{"text": "b0"}, {"text": "b1"}]),
         call("a", transcripts=[{"text": "a0"}], started_at="2026-05-01T11:00:00Z"),
         call("c", transcripts=None),
+        call("d", transcripts=[{"text": "d0"}, {"text": "d1"}], started_at="2026-05-01T09:00:00Z"),
     ]
     batch = normalize(records)
-    assert batch.transcripts.column("text").to_pylist() == ["a0", "b0", "b1"]
+    assert batch.call_logs.column("room_name").to_pylist() == ["d", "b", "c", "a"]
+    assert batch.transcripts.column("text").to_pylist() == ["d0", "d1", "b0", "b1", "a0"]
+    assert batch.transcripts.column("turn_index").to_pylist() == [0, 1, 0, 1, 0]
     turns = dict(
         zip(
             batch.call_logs.column("room_name").to_pylist(),
@@ -478,7 +481,20 @@ def test_transcripts_are_sorted_by_room_then_turn() -> None:
             strict=True,
         )
     )
-    assert turns == {"a": 1, "b": 2, "c": 0}
+    assert turns == {"a": 1, "b": 2, "c": 0, "d": 2}
+
+
+def test_concatenated_batches_keep_the_call_order() -> None:
+    late = normalize([call("a", transcripts=[{"text": "a0"}], started_at="2026-05-01T11:00:00Z")])
+    early = normalize(
+        [
+            call("z", transcripts=[{"text": "z0"}, {"text": "z1"}]),
+            call("b", transcripts=[{"text": "b0"}], started_at="2026-05-01T12:00:00Z"),
+        ]
+    )
+    both = NormalizedBatch.concat([late, early])
+    assert both.call_logs.column("room_name").to_pylist() == ["z", "a", "b"]
+    assert both.transcripts.column("text").to_pylist() == ["z0", "z1", "a0", "b0"]
 
 
 def test_hundreds_of_turns_are_numbered_from_zero() -> None:
