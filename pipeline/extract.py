@@ -159,9 +159,7 @@ class WindowExtractor:
                     requests=sum(p.requests for p in parts),
                 )
 
-    def extract_parts(
-        self, assistant_id: str, start: datetime, end: datetime
-    ) -> Iterator[DayPart]:
+    def extract_parts(self, assistant_id: str, start: datetime, end: datetime) -> Iterator[DayPart]:
         """Verified pieces of every UTC day of ``[start, end)``, in time order.
 
         Each piece comes from one verified window of at most about ``chunk_calls`` calls (unless a

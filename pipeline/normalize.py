@@ -15,10 +15,12 @@ last. Rules for the columns: ``pipeline.normalize_columns`` (scalar fields),
 
 from __future__ import annotations
 
+import functools
 import itertools
 import reprlib
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
@@ -36,7 +38,7 @@ from pipeline.normalize_columns import (
     int32_column,
 )
 from pipeline.normalize_extra import UNCOERCED_KEY, extra_column
-from pipeline.normalize_transcripts import build_transcripts
+from pipeline.normalize_transcripts import read_utterances, transcripts_table
 from pipeline.schemas import (
     CALL_LOGS_SCHEMA,
     CONTRACT_FIELDS,
@@ -59,6 +61,7 @@ _TEXT_FIELDS: Final = (
 _INT_FIELDS: Final = ("sip_status_code", "billable_duration_minutes")
 _FLOAT_FIELDS: Final = ("call_duration_minutes",)
 _TIMESTAMP_FIELDS: Final = ("answered_at", "ended_at")
+_UTTERANCES_WORTH_A_THREAD: Final = 50_000  # below, starting a thread costs what it saves
 _FINAL_STATUSES: Final = pa.array(sorted(FINAL_STATUSES), type=pa.string())
 
 __all__ = ["UNCOERCED_KEY", "NormalizedBatch", "normalize_records"]
@@ -296,13 +299,26 @@ def _call_order(started: pa.Array, room_names: pa.Array) -> pa.Array | None:
     columns are built in input order either way: Python objects visited out of the order they
     were created in cost twice as much to read.)
     """
-    order = pc.sort_indices(
+    if _in_call_order(started, room_names):
+        return None
+    return pc.sort_indices(
         pa.table({"started_at": started, "room_name": room_names}),
         sort_keys=[("started_at", "ascending"), ("room_name", "ascending")],
     )
-    if np.array_equal(order.to_numpy(), np.arange(len(order))):
-        return None
-    return order
+
+
+def _in_call_order(started: pa.Array, room_names: pa.Array) -> bool:
+    """Whether the calls (all with a ``started_at``) are in order already: one linear pass."""
+    micros = started.cast(pa.int64()).to_numpy(zero_copy_only=False)
+    steps = np.diff(micros)
+    if (steps < 0).any():
+        return False
+    ties = pa.array(np.flatnonzero(steps == 0))
+    if len(ties) == 0:
+        return True
+    earlier = room_names.take(ties)
+    later = room_names.take(pc.add(ties, 1))
+    return bool(pc.all(pc.less_equal(earlier, later)).as_py())
 
 
 def _latest_of_each_room(room_names: pa.Array) -> list[int]:
@@ -358,17 +374,28 @@ def _call_tables(
     arrays["is_final"] = pc.fill_null(
         pc.is_in(arrays["call_status"], value_set=_FINAL_STATUSES), False
     )
-    transcripts = build_transcripts(
-        _field(records, "transcripts"),
+    utterances = read_utterances(_field(records, "transcripts"))
+    for position, original in utterances.uncoerced.items():
+        uncoerced[position]["transcripts"] = original
+    arrays["transcript_turns"] = utterances.turns
+    build_transcripts = functools.partial(
+        transcripts_table,
+        utterances,
         arrays["room_name"],
         arrays["call_date"],
         assistant_id,
         triage.order,
     )
-    for position, original in transcripts.uncoerced.items():
-        uncoerced[position]["transcripts"] = original
-    arrays["transcript_turns"] = transcripts.turns
-    arrays["extra"], fields_seen = extra_column(records, uncoerced)
+    if len(utterances.nested.values) < _UTTERANCES_WORTH_A_THREAD:
+        arrays["extra"], fields_seen = extra_column(records, uncoerced)
+        transcripts_rows = build_transcripts()
+    else:
+        # The transcripts table is Arrow kernels only, which release the GIL: built beside
+        # `extra`, which is Python work, it costs little wall time.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="transcripts") as pool:
+            transcripts = pool.submit(build_transcripts)
+            arrays["extra"], fields_seen = extra_column(records, uncoerced)
+            transcripts_rows = transcripts.result()
     arrays["fetched_at"] = pa.repeat(fetched, count)
 
     call_logs = pa.Table.from_arrays(
@@ -376,7 +403,7 @@ def _call_tables(
     )
     if triage.order is not None:
         call_logs = call_logs.take(triage.order)
-    return _CallTables(call_logs, transcripts.table, fields_seen)
+    return _CallTables(call_logs, transcripts_rows, fields_seen)
 
 
 def _field(records: list[dict[Any, Any]], name: str) -> list[object]:

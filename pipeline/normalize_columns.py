@@ -199,6 +199,8 @@ def _coerce_each(
 
 
 def _failures(converted: list[object]) -> list[int]:
+    if _FAIL not in converted:
+        return []
     return [position for position, value in enumerate(converted) if value is _FAIL]
 
 

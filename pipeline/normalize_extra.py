@@ -9,6 +9,7 @@ found no place: under ``_uncoerced["_uncoerced"]``. A record with nothing extra 
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any, Final, cast
@@ -26,7 +27,7 @@ def extra_column(
     records: Sequence[dict[Any, Any]], uncoerced: Mapping[int, dict[str, object]]
 ) -> tuple[pa.Array, set[object]]:
     """The ``extra`` JSON of every record, and every top-level key seen."""
-    layouts = {keys: _Layout(keys) for keys in set(map(tuple, records))}
+    layouts = {keys: _layout(keys) for keys in set(map(tuple, records))}
     seen: set[object] = set().union(*layouts)
     texts: list[str] | None = None
     if len(layouts) == 1:
@@ -45,10 +46,10 @@ def _texts_of_one_layout(records: Sequence[dict[Any, Any]], layout: _Layout) -> 
         return None
     if not layout.extra_keys:
         return ["{}"] * len(records)
-    dicts = map(layout.extra_of, records)
+    dicts, dumps = map(layout.extra_of, records), orjson.dumps
     try:
         return [
-            orjson.dumps(extra, default=str, option=orjson.OPT_SORT_KEYS).decode()
+            dumps(extra, option=orjson.OPT_SORT_KEYS).decode()
             for extra in dicts
         ]
     except (TypeError, ValueError, RecursionError):
@@ -75,7 +76,16 @@ class _Layout:
         )
         self.has_own_uncoerced = UNCOERCED_KEY in keys
         self.values: Callable[[dict[Any, Any]], tuple[object, ...]] = _getter(self.extra_keys)
-        self.extra_of: Callable[[dict[Any, Any]], dict[Any, Any]] = _extra_builder(self.extra_keys)
+
+    @functools.cached_property
+    def extra_of(self) -> Callable[[dict[Any, Any]], dict[Any, Any]]:
+        return _extra_builder(self.extra_keys)
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(keys: tuple[object, ...]) -> _Layout:
+    """The layout of these keys (a window's records nearly always share one)."""
+    return _Layout(keys)
 
 
 def _getter(keys: tuple[object, ...]) -> Callable[[dict[Any, Any]], tuple[object, ...]]:

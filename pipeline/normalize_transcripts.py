@@ -11,7 +11,6 @@ whitespace ignored). ``text`` is kept as sent (non-text as JSON text). ``spoken_
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, cast
@@ -33,24 +32,16 @@ _LIST_OR_NONE: Final = frozenset({list, type(None)})
 
 
 @dataclass(frozen=True)
-class Transcripts:
-    table: pa.Table  # TRANSCRIPTS_SCHEMA, in the calls' order, then by turn_index
-    turns: pa.Int32Array  # utterances per call, in the calls' input order
+class Utterances:
+    """Every call's utterances, read into Arrow (in the calls' input order)."""
+
+    nested: pa.ListArray  # one list per call, null where the call has none
+    turns: pa.Int32Array  # utterances per call
     uncoerced: dict[int, object]  # call position -> a ``transcripts`` value that is not a list
 
 
-def build_transcripts(
-    lists: Sequence[object],
-    room_names: pa.Array,
-    call_dates: pa.Array,
-    assistant_id: str,
-    order: pa.Array | None = None,
-) -> Transcripts:
-    """``lists[i]`` is call i's raw ``transcripts``; room names are unique among the calls.
-
-    The utterances come out in the calls' order (``order`` applied, when given), each call's by
-    ``turn_index``; ``turns`` stays in input order.
-    """
+def read_utterances(lists: Sequence[object]) -> Utterances:
+    """``lists[i]`` is call i's raw ``transcripts``. Reads Python objects: holds the GIL."""
     uncoerced: dict[int, object] = {}
     if not set(map(type, lists)) <= _LIST_OR_NONE:
         uncoerced = {
@@ -63,43 +54,60 @@ def build_transcripts(
         calls_utterances = [value if type(value) is list else None for value in lists]
     nested = _utterance_lists(calls_utterances)
     turns = pc.fill_null(pc.list_value_length(nested), 0).cast(pa.int32())
+    return Utterances(nested=nested, turns=turns, uncoerced=uncoerced)
+
+
+def transcripts_table(
+    utterances: Utterances,
+    room_names: pa.Array,
+    call_dates: pa.Array,
+    assistant_id: str,
+    order: pa.Array | None = None,
+) -> pa.Table:
+    """One row per utterance; room names are unique among the calls.
+
+    The rows come in the calls' order (``order`` applied, when given), each call's by
+    ``turn_index``. Arrow kernels only, which release the GIL: this can run beside Python work.
+    """
+    nested = utterances.nested
     if order is not None:
         nested, room_names, call_dates = (
             nested.take(order),
             room_names.take(order),
             call_dates.take(order),
         )
-    utterances = nested.flatten()
+    flat = nested.flatten()
     parents = pc.list_parent_indices(nested)
     starts = np.asarray(nested.offsets)[:-1]
-    turn_index = np.arange(len(utterances), dtype=np.int64) - starts[np.asarray(parents)]
-
-    speakers = utterances.field("speaker")
-    table = pa.Table.from_arrays(
+    turn_index = np.arange(len(flat), dtype=np.int64) - starts[np.asarray(parents)]
+    speakers = flat.field("speaker")
+    return pa.Table.from_arrays(
         [
             room_names.take(parents),
             call_dates.take(parents),
-            pa.repeat(pa.scalar(assistant_id, pa.string()), len(utterances)),
+            pa.repeat(pa.scalar(assistant_id, pa.string()), len(flat)),
             pa.array(turn_index.astype(np.int32), type=pa.int32()),
             speakers,
             _roles(speakers),
-            utterances.field("text"),
-            parse_timestamp_strings(utterances.field("timestamp")),
+            flat.field("text"),
+            parse_timestamp_strings(flat.field("timestamp")),
         ],
         schema=TRANSCRIPTS_SCHEMA,
     )
-    return Transcripts(table=table, turns=turns, uncoerced=uncoerced)
 
 
 def _utterance_lists(lists: Sequence[list[object] | None]) -> pa.ListArray:
-    # pyarrow would read a list of (key, value) pairs, or null, as an utterance: only plain
-    # objects may take the one-shot conversion.
-    elements = itertools.chain.from_iterable(filter(None, lists))
-    if set(map(type, elements)) <= {dict}:
-        try:
-            return pa.array(lists, type=_UTTERANCES)
-        except ARROW_CONVERSION_ERRORS:
-            pass  # a speaker, text or timestamp that is not text
+    # One C++ conversion takes the ordinary case. It fails on a speaker, text or timestamp that is
+    # not text and on elements that are not objects, except null, which it would read as a null
+    # utterance: those batches are converted element by element. (It would also read a tuple as
+    # an utterance's fields in order, but decoded JSON has no tuples.)
+    try:
+        nested = pa.array(lists, type=_UTTERANCES)
+    except ARROW_CONVERSION_ERRORS:
+        pass
+    else:
+        if nested.values.null_count == 0:
+            return nested
     return pa.array(
         [None if value is None else [_utterance(item) for item in value] for value in lists],
         type=_UTTERANCES,

@@ -237,9 +237,7 @@ class Warehouse:
         while True:
             attempts += 1
             try:
-                return duckdb.connect(
-                    str(self.path), read_only=read_only, config=self._config()
-                )
+                return duckdb.connect(str(self.path), read_only=read_only, config=self._config())
             except duckdb.Error as exc:
                 holder = _lock_holder(exc)
                 if holder is None:
