@@ -48,10 +48,7 @@ def _texts_of_one_layout(records: Sequence[dict[Any, Any]], layout: _Layout) -> 
         return ["{}"] * len(records)
     dicts, dumps = map(layout.extra_of, records), orjson.dumps
     try:
-        return [
-            dumps(extra, option=orjson.OPT_SORT_KEYS).decode()
-            for extra in dicts
-        ]
+        return [dumps(extra, option=orjson.OPT_SORT_KEYS).decode() for extra in dicts]
     except (TypeError, ValueError, RecursionError):
         return None  # something orjson refuses; dumps_json knows what to do with it
 

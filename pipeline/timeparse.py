@@ -120,6 +120,10 @@ def parse_timestamp_strings(strings: pa.Array) -> pa.TimestampArray:
     """Parse an Arrow string array; nulls stay null, unparseable text becomes null."""
     if strings.null_count == len(strings):
         return pa.nulls(len(strings), type=UTC_TS)
+    try:  # a window's timestamps nearly always share one zoned shape: one cast takes them all
+        return _within_python_range(pc.cast(strings, UTC_TS))
+    except pa.ArrowInvalid:
+        pass  # a naive, odd or invalid value among them (the cast stops at the first)
     # The platform's usual shapes end in "Z" or "+00:00" and take one cast. A failing cast costs
     # about a microsecond per failing value, so other shapes are sorted out by pattern instead.
     usual = pc.fill_null(pc.or_(pc.ends_with(strings, "Z"), pc.ends_with(strings, "+00:00")), False)
@@ -127,8 +131,6 @@ def parse_timestamp_strings(strings: pa.Array) -> pa.TimestampArray:
     if usual_count == 0:
         return _parse_by_shape(strings)
     try:
-        if usual_count == len(strings) - strings.null_count:
-            return _within_python_range(pc.cast(strings, UTC_TS))
         parsed_usual = _within_python_range(pc.cast(strings.filter(usual), UTC_TS))
     except pa.ArrowInvalid:  # text shaped like a timestamp that is not one (say, February 30)
         return _parse_by_shape(strings)
