@@ -178,6 +178,7 @@ class Throughput:
     seconds: float
     calls: int
     utterances: int
+    pieces_seconds: float = 0.0  # the same calls normalised in extractor-sized pieces
 
 
 def normaliser(calls: int, runs: int) -> Throughput:
@@ -185,7 +186,9 @@ def normaliser(calls: int, runs: int) -> Throughput:
     from benchmarks.normalize_throughput import measure
 
     result = measure(calls, max(runs, 3))
-    return Throughput(result.median_seconds, result.calls, result.utterances)
+    return Throughput(
+        result.median_seconds, result.calls, result.utterances, result.pieces_median_seconds
+    )
 
 
 def simulator_service(sim: Simulator, runs: int, threads: int = 4) -> Throughput:
