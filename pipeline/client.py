@@ -235,7 +235,8 @@ class CallLogsClient:
         self, response: httpx.Response, content: bytes, path: str, assistant: str | None
     ) -> Any:
         status = response.status_code
-        message = _server_message(content)
+        # Only an error's body is read for its message: a page is decoded once, below.
+        message = _server_message(content) if status >= 400 else None
         if status in (401, 403):
             raise AuthError(
                 f"the API refused the key ({status} {message or 'unauthorised'}); "

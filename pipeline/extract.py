@@ -17,14 +17,15 @@ import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import orjson
+import pyarrow as pa
 
 from pipeline.client import MAX_PAGE_SIZE, CallLogsClient, Page
 from pipeline.errors import WindowNotConverged
-from pipeline.timeparse import parse_timestamp
+from pipeline.timeparse import parse_timestamp, parse_timestamps
 from pipeline.windows import (
     ONE_DAY,
     days_touched,
@@ -35,7 +36,6 @@ from pipeline.windows import (
     spans_days,
     split_in_half,
     split_into_day_groups,
-    utc_day,
 )
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,22 @@ def record_identity(record: Any) -> str:
 
 def record_started_at(record: Any) -> datetime | None:
     return parse_timestamp(record.get("started_at")) if isinstance(record, Mapping) else None
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = _EPOCH.date()
+_DAY_MICROS = 86_400_000_000
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _started_micros(records: list[Record]) -> list[int | None]:
+    """``record_started_at`` of every record as microseconds since the epoch, parsed column-wise."""
+    texts = [r.get("started_at") if isinstance(r, Mapping) else None for r in records]
+    parsed: list[int | None] = parse_timestamps(texts).cast(pa.int64()).to_pylist()
+    return parsed
 
 
 class WindowExtractor:
@@ -328,12 +344,16 @@ class _DaySplitter:
     def split(self, chunk: _Chunk) -> list[DayPart]:
         chunk_days = days_touched(chunk.start, chunk.end)
         placed: dict[date, list[Record]] = {day: [] for day in chunk_days}
-        fallback = chunk_days[0]
-        for record in chunk.records.values():
-            moment = record_started_at(record)
-            if moment is not None and not (chunk.start <= moment < chunk.end):
-                continue  # belongs to a neighbouring window (inclusive server bounds)
-            placed[utc_day(moment) if moment is not None else fallback].append(record)
+        fallback = placed[chunk_days[0]]
+        by_day_number = {(day - _EPOCH_DAY).days: placed[day] for day in chunk_days}
+        first, last = _micros(chunk.start), _micros(chunk.end)
+        records = list(chunk.records.values())
+        for record, micros in zip(records, _started_micros(records), strict=True):
+            if micros is None:
+                fallback.append(record)  # quarantined by the normaliser, kept with the window
+            elif first <= micros < last:
+                by_day_number[micros // _DAY_MICROS].append(record)
+            # else: it belongs to a neighbouring window (inclusive server bounds)
         requests = dict(
             _apportion(chunk.requests, [len(placed[d]) for d in chunk_days], chunk_days)
         )
