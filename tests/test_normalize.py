@@ -484,6 +484,57 @@ def test_transcripts_follow_the_call_order_then_turn() -> None:
     assert turns == {"a": 1, "b": 2, "c": 0, "d": 2}
 
 
+def test_a_tie_out_of_room_order_is_put_in_order() -> None:
+    records = [
+        call("c", started_at="2026-05-01T09:00:00Z", transcripts=[{"text": "c0"}]),
+        call("b", transcripts=[{"text": "b0"}]),
+        call("a", transcripts=[{"text": "a0"}, {"text": "a1"}]),
+    ]
+    batch = normalize(records)
+    assert batch.call_logs.column("room_name").to_pylist() == ["c", "a", "b"]
+    assert batch.call_logs.column("transcript_turns").to_pylist() == [1, 2, 1]
+    assert batch.transcripts.column("text").to_pylist() == ["c0", "a0", "a1", "b0"]
+
+
+def test_a_null_utterance_among_plain_ones_still_gets_its_row() -> None:
+    utterances = [{"speaker": "user", "text": "hi"}, None, {"speaker": "agent", "text": "yo"}]
+    batch = normalize([call(transcripts=utterances)])
+    rows = batch.transcripts.select(["turn_index", "speaker", "role", "text"]).to_pylist()
+    assert rows == [
+        {"turn_index": 0, "speaker": "user", "role": "user", "text": "hi"},
+        {"turn_index": 1, "speaker": None, "role": "other", "text": "null"},
+        {"turn_index": 2, "speaker": "agent", "role": "agent", "text": "yo"},
+    ]
+
+
+def test_big_batches_build_transcripts_beside_extra_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    records = [
+        call(
+            f"room-{index:03d}",
+            started_at=f"2026-05-01T10:{index % 60:02d}:00Z",
+            transcripts=[{"speaker": "user", "text": f"{index}-{turn}"} for turn in range(3)],
+            queue_id=f"q-{index}",
+        )
+        for index in range(120)
+    ]
+    monkeypatch.setattr("pipeline.normalize._UTTERANCES_WORTH_A_THREAD", 10**9)
+    inline = normalize(records)
+    monkeypatch.setattr("pipeline.normalize._UTTERANCES_WORTH_A_THREAD", 1)
+    threaded = normalize(records)
+    assert threaded.call_logs.equals(inline.call_logs)
+    assert threaded.transcripts.equals(inline.transcripts)
+    assert threaded.transcripts.num_rows == 360
+
+
+def test_extra_keys_that_look_like_code_or_need_escaping_are_plain_keys() -> None:
+    odd = {'a"b\\c': 1, "__import__('os').getcwd()": 2, "": 3, "line\nbreak": 4}
+    batch = normalize([call(**odd), call("room-2", **odd)])
+    for row in batch.call_logs.to_pylist():
+        assert json.loads(row["extra"]) == odd
+
+
 def test_concatenated_batches_keep_the_call_order() -> None:
     late = normalize([call("a", transcripts=[{"text": "a0"}], started_at="2026-05-01T11:00:00Z")])
     early = normalize(
