@@ -529,8 +529,8 @@ def test_big_batches_build_transcripts_beside_extra_with_the_same_result(
 
 
 def test_extra_keys_that_look_like_code_or_need_escaping_are_plain_keys() -> None:
-    odd = {'a"b\\c': 1, "__import__('os').getcwd()": 2, "": 3, "line\nbreak": 4}
-    batch = normalize([call(**odd), call("room-2", **odd)])
+    odd: dict[str, Any] = {'a"b\\c': 1, "__import__('os').getcwd()": 2, "": 3, "line\nbreak": 4}
+    batch = normalize([{**call(), **odd}, {**call("room-2"), **odd}])
     for row in batch.call_logs.to_pylist():
         assert json.loads(row["extra"]) == odd
 
