@@ -27,6 +27,8 @@ from typing import Any
 import httpx
 import orjson
 
+from pipeline.simulator.cli import parse_export
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench-results"
 RESULT_PREFIX = "BENCH_RESULT "
@@ -114,9 +116,9 @@ class Simulator:
                 line = self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
                 if line is None:
                     raise RuntimeError(f"the simulator exited at start-up: {self._stderr()}")
-                if line.startswith("export "):
-                    name, _, value = line.removeprefix("export ").strip().partition("=")
-                    exports[name] = value
+                exported = parse_export(line)
+                if exported is not None:
+                    exports[exported[0]] = exported[1]
         except queue.Empty:
             self.__exit__()
             raise RuntimeError("the simulator did not start within the deadline") from None

@@ -24,6 +24,8 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
+from pipeline.simulator.cli import parse_export
+
 REPO = Path(__file__).resolve().parents[1]
 _PAGINATION = b'"pagination":'
 
@@ -43,9 +45,9 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], dict[
     assert proc.stdout is not None
     exports: dict[str, str] = {}
     for line in proc.stdout:
-        if line.startswith("export "):
-            name, _, value = line.removeprefix("export ").strip().partition("=")
-            exports[name] = value
+        exported = parse_export(line)
+        if exported is not None:
+            exports[exported[0]] = exported[1]
         if "CALL_LOGS_ASSISTANT_IDS" in exports:
             return proc, exports
     proc.kill()

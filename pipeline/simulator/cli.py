@@ -11,6 +11,16 @@ from pipeline.simulator.config import SimulatorConfig
 from pipeline.simulator.faults import FaultSpec, parse_faults
 from pipeline.simulator.server import SimulatorServer
 
+_EXPORT = "export "
+
+
+def parse_export(line: str) -> tuple[str, str] | None:
+    """``(name, value)`` of one ``export NAME=value`` line ``serve_forever`` prints, else None."""
+    if not line.startswith(_EXPORT):
+        return None
+    name, _, value = line.removeprefix(_EXPORT).strip().partition("=")
+    return name, value
+
 
 def serve_forever(  # noqa: PLR0917 - the signature `calllogs simulate` is wired to
     port: int,

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from pipeline.simulator import SimulatorConfig, SimulatorServer
+from pipeline.simulator.cli import parse_export
 from pipeline.simulator.testing import FROZEN_NOW, SimClient
 
 from .conftest import Started
@@ -66,9 +67,9 @@ def test_serve_forever_prints_exports_and_stops_on_sigterm() -> None:
         assert proc.stdout is not None
         exports: dict[str, str] = {}
         for line in proc.stdout:
-            if line.startswith("export "):
-                name, _, value = line.removeprefix("export ").strip().partition("=")
-                exports[name] = value
+            exported = parse_export(line)
+            if exported is not None:
+                exports[exported[0]] = exported[1]
             if "CALL_LOGS_ASSISTANT_IDS" in exports:
                 break
         assert set(exports) == {"CALL_LOGS_API_URL", "CALL_LOGS_API_KEY", "CALL_LOGS_ASSISTANT_IDS"}
