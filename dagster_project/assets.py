@@ -170,12 +170,8 @@ def warehouse_tables(
     start_day, end_day = partition_days(context)
     warehouse = calllogs.warehouse()
     stats = load_lake_into_warehouse(calllogs.lake(), warehouse, start_day, end_day)
-    line = (
-        f"warehouse: loaded {stats.partitions} partition(s), {stats.calls} calls, "
-        f"{stats.utterances} utterances, {stats.rejected} rejected in {stats.seconds:.2f}s"
-    )
-    context.log.info(line)
-    progress_log.info(line)
+    context.log.info(stats.summary())
+    progress_log.info(stats.summary())
     params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
     totals = warehouse.query(read_sql("reports/daily_totals.sql"), params).to_pylist()
     for row in totals:

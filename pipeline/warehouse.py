@@ -115,6 +115,12 @@ class LoadStats:
     rejected: int
     seconds: float
 
+    def summary(self) -> str:
+        return (
+            f"warehouse: loaded {self.partitions} partition(s), {self.calls} calls, "
+            f"{self.utterances} utterances, {self.rejected} rejected in {self.seconds:.2f}s"
+        )
+
 
 class Warehouse:
     """One DuckDB file. Every method opens its own short-lived connection and closes it."""

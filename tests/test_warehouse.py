@@ -20,7 +20,7 @@ import pytest
 from pipeline.errors import WarehouseError
 from pipeline.schemas import REJECTED_LOGS_SCHEMA
 from pipeline.sqlfiles import read_sql, sql_files
-from pipeline.warehouse import PartitionLoad, Warehouse
+from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from tests.warehouse_fixtures import (
     ASSISTANT_A,
     ASSISTANT_B,
@@ -617,4 +617,11 @@ def test_two_processes_loading_concurrently_both_succeed_with_exact_data(
         assert mine[name].equals(expected[name]), name
     assert all(
         state["synced_at"] <= datetime.now(UTC) for state in warehouse.sync_state().to_pylist()
+    )
+
+
+def test_load_stats_summary_is_one_readable_line() -> None:
+    stats = LoadStats(partitions=3, calls=120, utterances=600, rejected=2, seconds=1.234)
+    assert stats.summary() == (
+        "warehouse: loaded 3 partition(s), 120 calls, 600 utterances, 2 rejected in 1.23s"
     )
