@@ -28,7 +28,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import WarehouseError
-from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA, UTC_TS
+from pipeline.schemas import (
+    CALL_LOGS_SCHEMA,
+    REJECTED_LOGS_SCHEMA,
+    SYNC_WINDOWS_SCHEMA,
+    TRANSCRIPTS_SCHEMA,
+)
 from pipeline.sqlfiles import read_sql, sql_files
 
 LOGGER = logging.getLogger(__name__)
@@ -63,14 +68,18 @@ INCOMING_SCHEMAS: dict[str, pa.Schema] = {
     "incoming_rejected_logs": REJECTED_LOGS_SCHEMA,
 }
 
+# The sync record of each partition being loaded: the lake's sync_windows row minus synced_at.
 PARTITIONS_SCHEMA = pa.schema(
     [
-        pa.field("call_date", pa.date32(), nullable=False),
-        pa.field("assistant_id", pa.string(), nullable=False),
-        pa.field("window_end", UTC_TS, nullable=False),
-        pa.field("api_total", pa.int64(), nullable=False),
-        pa.field("verified_calls", pa.int64(), nullable=False),
-        pa.field("requests", pa.int64(), nullable=False),
+        SYNC_WINDOWS_SCHEMA.field(name)
+        for name in (
+            "call_date",
+            "assistant_id",
+            "window_end",
+            "api_total",
+            "verified_calls",
+            "requests",
+        )
     ]
 )
 
