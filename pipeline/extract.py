@@ -17,11 +17,12 @@ import threading
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.client import MAX_PAGE_SIZE, CallLogsClient, Page
 from pipeline.errors import WindowNotConverged
@@ -119,22 +120,6 @@ def record_identity(record: Any) -> str:
 
 def record_started_at(record: Any) -> datetime | None:
     return parse_timestamp(record.get("started_at")) if isinstance(record, Mapping) else None
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_DAY = _EPOCH.date()
-_DAY_MICROS = 86_400_000_000
-
-
-def _micros(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _started_micros(records: list[Record]) -> list[int | None]:
-    """``record_started_at`` of every record as microseconds since the epoch, parsed column-wise."""
-    texts = [r.get("started_at") if isinstance(r, Mapping) else None for r in records]
-    parsed: list[int | None] = parse_timestamps(texts).cast(pa.int64()).to_pylist()
-    return parsed
 
 
 class WindowExtractor:
@@ -344,15 +329,21 @@ class _DaySplitter:
     def split(self, chunk: _Chunk) -> list[DayPart]:
         chunk_days = days_touched(chunk.start, chunk.end)
         placed: dict[date, list[Record]] = {day: [] for day in chunk_days}
-        fallback = placed[chunk_days[0]]
-        by_day_number = {(day - _EPOCH_DAY).days: placed[day] for day in chunk_days}
-        first, last = _micros(chunk.start), _micros(chunk.end)
         records = list(chunk.records.values())
-        for record, micros in zip(records, _started_micros(records), strict=True):
-            if micros is None:
-                fallback.append(record)  # quarantined by the normaliser, kept with the window
-            elif first <= micros < last:
-                by_day_number[micros // _DAY_MICROS].append(record)
+        # started_at of every record, parsed column-wise (the same rules as record_started_at)
+        moments = parse_timestamps(
+            [r.get("started_at") if isinstance(r, Mapping) else None for r in records]
+        )
+        inside = pc.and_(
+            pc.greater_equal(moments, pa.scalar(chunk.start, moments.type)),
+            pc.less(moments, pa.scalar(chunk.end, moments.type)),
+        )
+        days = moments.cast(pa.date32()).to_pylist()
+        for record, day, in_chunk in zip(records, days, inside.to_pylist(), strict=True):
+            if day is None:
+                placed[chunk_days[0]].append(record)  # quarantined by the normaliser
+            elif in_chunk:
+                placed[day].append(record)
             # else: it belongs to a neighbouring window (inclusive server bounds)
         requests = dict(
             _apportion(chunk.requests, [len(placed[d]) for d in chunk_days], chunk_days)
