@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
-from pipeline.simulator.cli import parse_export
+from pipeline.simulator.cli import read_exports
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench-results"
@@ -109,23 +109,23 @@ class Simulator:
             env=child_env(), start_new_session=True,
         )  # fmt: skip
         threading.Thread(target=self._drain, daemon=True, name="sim-stdout").start()
-        exports: dict[str, str] = {}
         deadline = time.monotonic() + self._timeout
         try:
-            while "CALL_LOGS_ASSISTANT_IDS" not in exports:
-                line = self._lines.get(timeout=max(0.01, deadline - time.monotonic()))
-                if line is None:
-                    raise RuntimeError(f"the simulator exited at start-up: {self._stderr()}")
-                exported = parse_export(line)
-                if exported is not None:
-                    exports[exported[0]] = exported[1]
+            exports = read_exports(self._lines_until(deadline))
         except queue.Empty:
             self.__exit__()
             raise RuntimeError("the simulator did not start within the deadline") from None
+        if exports is None:
+            raise RuntimeError(f"the simulator exited at start-up: {self._stderr()}")
         self.url = exports["CALL_LOGS_API_URL"]
         self.api_key = exports["CALL_LOGS_API_KEY"]
         self.assistant_ids = exports["CALL_LOGS_ASSISTANT_IDS"].split(",")
         return self
+
+    def _lines_until(self, deadline: float) -> Iterator[str]:
+        """The simulator's output lines; ``queue.Empty`` once ``deadline`` passes."""
+        while (line := self._lines.get(timeout=max(0.01, deadline - time.monotonic()))) is not None:
+            yield line
 
     def _drain(self) -> None:
         proc = self._proc

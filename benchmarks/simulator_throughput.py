@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from pipeline.simulator.cli import parse_export
+from pipeline.simulator.cli import read_exports
 
 REPO = Path(__file__).resolve().parents[1]
 _PAGINATION = b'"pagination":'
@@ -43,13 +43,9 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], dict[
         [sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env, cwd=REPO
     )
     assert proc.stdout is not None
-    exports: dict[str, str] = {}
-    for line in proc.stdout:
-        exported = parse_export(line)
-        if exported is not None:
-            exports[exported[0]] = exported[1]
-        if "CALL_LOGS_ASSISTANT_IDS" in exports:
-            return proc, exports
+    exports = read_exports(proc.stdout)
+    if exports is not None:
+        return proc, exports
     proc.kill()
     raise RuntimeError("the simulator did not start")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from collections.abc import Iterable
 from types import FrameType
 
 from pipeline.simulator.config import SimulatorConfig
@@ -12,6 +13,7 @@ from pipeline.simulator.faults import FaultSpec, parse_faults
 from pipeline.simulator.server import SimulatorServer
 
 _EXPORT = "export "
+EXPORTED: tuple[str, ...] = ("CALL_LOGS_API_URL", "CALL_LOGS_API_KEY", "CALL_LOGS_ASSISTANT_IDS")
 
 
 def parse_export(line: str) -> tuple[str, str] | None:
@@ -20,6 +22,21 @@ def parse_export(line: str) -> tuple[str, str] | None:
         return None
     name, _, value = line.removeprefix(_EXPORT).strip().partition("=")
     return name, value
+
+
+def read_exports(lines: Iterable[str]) -> dict[str, str] | None:
+    """The ``EXPORTED`` values from ``serve_forever``'s output, reading no further than needed.
+
+    None when the lines end before all of them were printed (the simulator did not start).
+    """
+    exports: dict[str, str] = {}
+    for line in lines:
+        exported = parse_export(line)
+        if exported is not None:
+            exports[exported[0]] = exported[1]
+        if all(name in exports for name in EXPORTED):
+            return exports
+    return None
 
 
 def serve_forever(  # noqa: PLR0917 - the signature `calllogs simulate` is wired to
@@ -56,9 +73,8 @@ def serve_forever(  # noqa: PLR0917 - the signature `calllogs simulate` is wired
             print(f"assistants: {ids}")
             print(f"faults: {config.faults}")
             print("paste into your shell:")
-            print(f"export CALL_LOGS_API_URL={sim.url}")
-            print(f"export CALL_LOGS_API_KEY={sim.api_key}")
-            print(f"export CALL_LOGS_ASSISTANT_IDS={ids}")
+            for name, value in zip(EXPORTED, (sim.url, sim.api_key, ids), strict=True):
+                print(f"{_EXPORT}{name}={value}")
             sys.stdout.flush()
             try:
                 while not stop.wait(0.5):

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.cli import parse_export
+from pipeline.simulator.cli import read_exports
 from pipeline.simulator.testing import FROZEN_NOW, SimClient
 
 from .conftest import Started
@@ -65,13 +65,8 @@ def test_serve_forever_prints_exports_and_stops_on_sigterm() -> None:
     watchdog.start()
     try:
         assert proc.stdout is not None
-        exports: dict[str, str] = {}
-        for line in proc.stdout:
-            exported = parse_export(line)
-            if exported is not None:
-                exports[exported[0]] = exported[1]
-            if "CALL_LOGS_ASSISTANT_IDS" in exports:
-                break
+        exports = read_exports(proc.stdout)
+        assert exports is not None
         assert set(exports) == {"CALL_LOGS_API_URL", "CALL_LOGS_API_KEY", "CALL_LOGS_ASSISTANT_IDS"}
         ids = exports["CALL_LOGS_ASSISTANT_IDS"].split(",")
         assert len(ids) == 2
