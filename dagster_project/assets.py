@@ -17,10 +17,13 @@ import dagster as dg
 
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
+from dagster_project.run_plan import SyncRunConfig, plan_of_run
 from pipeline import checks
 from pipeline.checks import CheckOutcome
+from pipeline.outcome import FAILED, REMOVED, from_table, to_table
 from pipeline.sqlfiles import read_sql
 from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse, make_client
+from pipeline.windows import days_between
 
 API_POOL = "call_logs_api"
 WAREHOUSE_POOL = "warehouse"
@@ -94,6 +97,10 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
         "window_end": dg.MetadataValue.text(report.window_end.isoformat()),
         "seconds": dg.MetadataValue.float(round(report.seconds, 3)),
         "new_fields": dg.MetadataValue.json(sorted(report.new_fields)),
+        "assistants_failed": dg.MetadataValue.int(len(report.failed)),
+        "failed_assistants": dg.MetadataValue.json(
+            [{"assistant_id": o.assistant_id, "error": o.error} for o in report.failed]
+        ),
     }
 
 
@@ -104,7 +111,14 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=API_POOL,
     kinds={"parquet"},
-    check_specs=[dg.AssetCheckSpec("schema_drift", asset="raw_call_logs")],
+    check_specs=[
+        dg.AssetCheckSpec("schema_drift", asset="raw_call_logs"),
+        dg.AssetCheckSpec(
+            "assistants_synced",
+            asset="raw_call_logs",
+            description="Every assistant of the run synced all of its days.",
+        ),
+    ],
     description=(
         "Every call of every assistant, read from GET /assistant/call-logs/{id} window by window, "
         "verified against the API's total, normalised and written to the Parquet lake "
@@ -112,10 +126,11 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
     ),
 )
 def raw_call_logs(
-    context: dg.AssetExecutionContext, calllogs: CallLogsResource
+    context: dg.AssetExecutionContext, calllogs: CallLogsResource, config: SyncRunConfig
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     settings = calllogs.settings()
     start_day, end_day = partition_days(context)
+    lake = calllogs.lake()
 
     progress = BufferedRunLog(context.log.info)
 
@@ -124,21 +139,43 @@ def raw_call_logs(
         progress.add(line)
 
     with make_client(settings) as client:
+        plan = plan_of_run(config, start_day, end_day, settings=settings, client=client)
         report = extract_to_lake(
-            settings, start_day, end_day, client=client, lake=calllogs.lake(), progress=on_window
+            settings, start_day, end_day, client=client, lake=lake, plan=plan, progress=on_window
         )
     progress.flush()
+    lake.write_run_record(context.run_id, to_table(report.outcomes))
     context.log.info(report.summary())
     progress_log.info(report.summary())
-    days = sorted({p.day for p in report.partitions})
-    for name in ("calls", "utterances", "rejected", "api_total", "verified_calls", "requests"):
-        per_day = report.by_day(name)
-        for day in days:
-            context.add_asset_metadata(
-                {name: dg.MetadataValue.int(per_day.get(day, 0))}, partition_key=day.isoformat()
-            )
+    for outcome in report.failed:
+        context.log.error(outcome.advice())
+    for day, metadata in _per_day_metadata(report, start_day, end_day).items():
+        context.add_asset_metadata(metadata, partition_key=day.isoformat())
     yield dg.MaterializeResult(metadata=_extract_metadata(report))
     yield check_result(checks.schema_drift(report.new_fields), "raw_call_logs")
+    yield check_result(checks.assistants_synced(report.outcomes), "raw_call_logs")
+
+
+def _per_day_metadata(report: ExtractReport, start: date, end: date) -> dict[date, dict[str, Any]]:
+    """One metadata dict per day partition: its counts and which assistants synced or failed."""
+    names = ("calls", "utterances", "rejected", "api_total", "verified_calls", "requests")
+    totals = {name: report.by_day(name) for name in names}
+    out: dict[date, dict[str, Any]] = {}
+    for day in days_between(start, end):
+        planned = [o for o in report.outcomes if day in o.planned_days]
+        if not planned:
+            continue
+        failed = sorted(o.assistant_id for o in planned if day in o.failed_days)
+        metadata: dict[str, Any] = {
+            name: dg.MetadataValue.int(totals[name].get(day, 0)) for name in names
+        }
+        metadata["assistants_synced"] = dg.MetadataValue.int(
+            sum(1 for o in planned if day in o.synced_days)
+        )
+        metadata["assistants_failed"] = dg.MetadataValue.int(len(failed))
+        metadata["failed_assistants"] = dg.MetadataValue.text(", ".join(failed) or "none")
+        out[day] = metadata
+    return out
 
 
 WAREHOUSE_CHECK_SPECS = [
@@ -169,7 +206,12 @@ def warehouse_tables(
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
     start_day, end_day = partition_days(context)
     warehouse = calllogs.warehouse()
-    stats = load_lake_into_warehouse(calllogs.lake(), warehouse, start_day, end_day)
+    lake = calllogs.lake()
+    record = lake.read_run_record(context.run_id)
+    outcomes = None if record is None else from_table(record)
+    stats = load_lake_into_warehouse(
+        lake, warehouse, start_day, end_day, outcomes=outcomes, run_id=context.run_id
+    )
     context.log.info(stats.summary())
     progress_log.info(stats.summary())
     params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
@@ -201,9 +243,27 @@ def warehouse_tables(
         if table in loaded:
             metadata["rows_loaded"] = dg.MetadataValue.int(loaded[table])
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
-    outcomes = [check(warehouse) for check in checks.WAREHOUSE_CHECKS.values()]
-    outcomes.append(checks.reconciliation(warehouse, start_day, end_day))
-    outcomes.append(checks.freshness(warehouse, max_age=FRESH_WITHIN))
-    outcomes.append(checks.stale_non_final(warehouse, older_than=STALE_AFTER))
-    for outcome in outcomes:
-        yield check_result(outcome, "call_logs")
+    expected = None
+    if outcomes is not None:
+        expected = [
+            (d, o.assistant_id) for o in outcomes if o.status != REMOVED for d in o.planned_days
+        ]
+    results = [check(warehouse) for check in checks.WAREHOUSE_CHECKS.values()]
+    results.append(checks.reconciliation(warehouse, start_day, end_day, expected))
+    results.append(checks.freshness(warehouse, max_age=FRESH_WITHIN))
+    results.append(checks.stale_non_final(warehouse, older_than=STALE_AFTER))
+    for result in results:
+        yield check_result(result, "call_logs")
+    failed = [o for o in outcomes or [] if o.status == FAILED]
+    if failed:
+        # Healthy assistants' partitions are loaded above; the run still ends failed.
+        raise dg.Failure(
+            description=f"{len(failed)} assistant(s) not synced: "
+            + " | ".join(o.advice() for o in failed),
+            metadata={
+                "failed_assistants": dg.MetadataValue.json(
+                    [{"assistant_id": o.assistant_id, "error": o.error} for o in failed]
+                )
+            },
+            allow_retries=False,
+        )

@@ -12,9 +12,14 @@ import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
 from pipeline.errors import CallLogsError, ConfigError
+
+if TYPE_CHECKING:
+    from dagster_project.runner import RunOutcome
+    from pipeline.incremental import RunPlan, SyncPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -28,6 +33,10 @@ def _day(text: str) -> date:
 
 def _err(message: str) -> None:
     print(f"calllogs: error: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message: str) -> None:
+    print(f"calllogs: warning: {message}", file=sys.stderr, flush=True)
 
 
 def _progress(line: str) -> None:
@@ -48,7 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--start", type=_day, help="first day (YYYY-MM-DD, UTC)")
     sync.add_argument("--end", type=_day, help="day after the last (YYYY-MM-DD, exclusive)")
     sync.add_argument(
-        "--dry-run", action="store_true", help="print the day ranges that would be synced"
+        "--dry-run",
+        action="store_true",
+        help="print the plan: runs, and each assistant's days (contacts the API only to list "
+        "assistants when CALL_LOGS_ASSISTANT_IDS is unset)",
+    )
+    sync.add_argument(
+        "--assistant",
+        action="append",
+        metavar="ID",
+        help="sync only this assistant (repeatable); others are left as they are",
     )
     sync.add_argument(
         "-v",
@@ -77,21 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _sync(args: argparse.Namespace) -> int:
     from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
-    from pipeline.incremental import plan_from_warehouse, plan_requested
-    from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
-    if (args.start is None) != (args.end is None):
-        raise ConfigError("give both --start and --end, or neither for the incremental sync")
-    if args.start is not None:
-        plan = plan_requested(args.start, args.end)
-    else:
-        plan = plan_from_warehouse(settings, Warehouse(settings.warehouse_path))
-    ranges, reason = list(plan.ranges), plan.reason
+    plan = _plan(args, settings)
     if args.dry_run:
-        print(f"plan: {reason}")
-        for start, end in ranges:
-            print(f"  {start} .. {end} ({(end - start).days} day(s))")
+        print("\n".join(plan.lines()))
         return EXIT_OK
     settings.require_api()
     if args.verbose:
@@ -101,17 +109,53 @@ def _sync(args: argparse.Namespace) -> int:
         logging.getLogger("pipeline").setLevel(logging.INFO)
     home = ensure_dagster_home(settings)
     attach_progress(_progress)
-    _progress(f"plan: {reason}")
-    failures = 0
-    for start, end in ranges:
-        outcome = run_sync(start, end)
-        if outcome.success:
-            print(f"synced {start} .. {end} (Dagster run {outcome.run_id})", flush=True)
-        else:
-            failures += 1
-            _err(f"{start} .. {end} not synced (Dagster run {outcome.run_id}): {outcome.error}")
-    print(f"runs are recorded in {home}; see them with `make ui`", file=sys.stderr, flush=True)
+    for line in plan.lines():
+        _progress(line)
+    failures = sum(_report(run, run_sync(run.start, run.end, plan=run)) for run in plan.runs)
+    if failures:
+        print(
+            f"calllogs: details in the Dagster runs under {home} (`make ui`) or with --verbose",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print(f"runs are recorded in {home}; see them with `make ui`", file=sys.stderr, flush=True)
     return EXIT_OK if failures == 0 else EXIT_FAILED
+
+
+def _plan(args: argparse.Namespace, settings: Settings) -> SyncPlan:
+    """The current assistants (asked for, configured or listed), each planned from its state."""
+    from pipeline.assistants import resolve_roster
+    from pipeline.incremental import plan_from_warehouse, plan_requested
+    from pipeline.sync import make_client
+    from pipeline.warehouse import Warehouse
+
+    if (args.start is None) != (args.end is None):
+        raise ConfigError("give both --start and --end, or neither for the incremental sync")
+    only = args.assistant or ()
+    if only or settings.assistant_ids:
+        roster = resolve_roster(settings, None, only=only)
+    else:
+        with make_client(settings) as client:
+            roster = resolve_roster(settings, client)
+    if args.start is not None:
+        return plan_requested(args.start, args.end, roster)
+    return plan_from_warehouse(settings, Warehouse(settings.warehouse_path), roster)
+
+
+def _report(run: RunPlan, outcome: RunOutcome) -> int:
+    """One line per removed or failed assistant, or for the run; the number of failures."""
+    for removed in outcome.removed:
+        _warn(removed.advice())
+    for failed in outcome.failed:
+        _err(failed.advice())
+    if outcome.success:
+        print(f"synced {run.describe()} (Dagster run {outcome.run_id})", flush=True)
+        return 0
+    if outcome.failed:
+        return len(outcome.failed)
+    _err(f"{run.start} .. {run.end} not synced: {outcome.error}")
+    return 1
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import logging
 import os
 import shutil
 import socket
+import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +21,13 @@ import dagster as dg
 
 from dagster_project.definitions import defs
 from dagster_project.jobs import SYNC_JOB_NAME
-from dagster_project.schedules import range_tags
+from dagster_project.run_plan import run_config_for
+from dagster_project.schedules import range_tags, run_tags
 from pipeline.config import Settings
 from pipeline.errors import CallLogsError
+from pipeline.incremental import RunPlan
+from pipeline.lake import Lake
+from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -34,6 +39,15 @@ class RunOutcome:
     end: date
     success: bool
     error: str | None
+    assistants: tuple[AssistantOutcome, ...] = ()
+
+    @property
+    def failed(self) -> list[AssistantOutcome]:
+        return [o for o in self.assistants if o.status == FAILED]
+
+    @property
+    def removed(self) -> list[AssistantOutcome]:
+        return [o for o in self.assistants if o.status == REMOVED]
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -118,37 +132,50 @@ def run_sync(
     start: date,
     end: date,
     *,
+    plan: RunPlan | None = None,
     instance: dg.DagsterInstance | None = None,
     quiet_dagster: bool = True,
 ) -> RunOutcome:
-    """Materialise every asset for days ``[start, end)`` as one run (single-run backfill)."""
+    """Materialise every asset for days ``[start, end)`` as one run (single-run backfill).
+
+    With ``plan`` each assistant reads only its own days; without, every current assistant
+    reads them all. The outcome says, per assistant, what the run did.
+    """
     job = defs.resolve_job_def(SYNC_JOB_NAME)
-    run_config: dict[str, object] = {}
+    run_config: dict[str, object] = dict(run_config_for(plan)) if plan is not None else {}
     if quiet_dagster:
-        run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+        run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
+    run_id = str(uuid.uuid4())
+    tags = run_tags(plan) if plan is not None else range_tags(start, end)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         target = instance or open_instance(Path(os.environ["DAGSTER_HOME"]))
-        for run_id in reap_abandoned_runs(target):
+        for reaped in reap_abandoned_runs(target):
             logging.getLogger("calllogs.progress").info(
-                "marked run %s failed: the process running it had died", run_id
+                "marked run %s failed: the process running it had died", reaped
             )
+        error: str | None = None
         try:
             result = job.execute_in_process(
                 instance=target,
-                tags={
-                    **range_tags(start, end),
-                    PID_TAG: str(os.getpid()),
-                    HOST_TAG: socket.gethostname(),
-                },
+                tags={**tags, PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
                 run_config=run_config,
+                run_id=run_id,
                 raise_on_error=True,
             )
         except Exception as exc:  # reported as one line; the run records the rest
-            runs = target.get_runs(limit=1)
-            run_id = runs[0].run_id if runs else "unknown"
-            return RunOutcome(run_id, start, end, success=False, error=_user_error(exc))
-    return RunOutcome(result.run_id, start, end, success=result.success, error=None)
+            success, error = False, _user_error(exc)
+        else:
+            success = result.success
+    return RunOutcome(
+        run_id, start, end, success=success, error=error, assistants=_assistants_of(run_id)
+    )
+
+
+def _assistants_of(run_id: str) -> tuple[AssistantOutcome, ...]:
+    """What the run's extraction recorded per assistant (nothing when it stopped before)."""
+    record = Lake(Settings.from_env().lake_location).read_run_record(run_id)
+    return () if record is None else tuple(from_table(record))
 
 
 class _Echo(logging.Handler):

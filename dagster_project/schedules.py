@@ -1,4 +1,4 @@
-"""The incremental schedule: hourly, re-sync today, the lookback, and days with open calls."""
+"""The incremental schedule: hourly, each assistant planned from its own state."""
 
 import os
 from collections.abc import Iterator
@@ -8,9 +8,13 @@ import dagster as dg
 
 from dagster_project.jobs import sync_job
 from dagster_project.resources import CallLogsResource
-from pipeline.incremental import plan_from_warehouse
+from dagster_project.run_plan import run_config_for
+from pipeline.assistants import resolve_roster
+from pipeline.incremental import RunPlan, plan_from_warehouse
+from pipeline.sync import make_client
 
 CRON = os.environ.get("CALL_LOGS_SCHEDULE_CRON", "").strip() or "0 * * * *"
+ASSISTANTS_TAG = "calllogs/assistants"
 
 
 def range_tags(start: date, end: date) -> dict[str, str]:
@@ -21,14 +25,26 @@ def range_tags(start: date, end: date) -> dict[str, str]:
     }
 
 
+def run_tags(run: RunPlan) -> dict[str, str]:
+    """The range tags plus what a person scanning the run list wants: who and why."""
+    ids = sorted(run.assistants)
+    who = ", ".join(ids) if len(ids) <= 3 else f"{len(ids)} assistants"
+    return {
+        **range_tags(run.start, run.end),
+        ASSISTANTS_TAG: who,
+        "calllogs/plan": run.reason[:200],
+    }
+
+
 @dg.schedule(
     cron_schedule=CRON,
     job=sync_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=(
-        "Incremental sync: from the last synced point minus CALL_LOGS_LOOKBACK_HOURS up to now, "
-        "plus every day that still holds a call in progress (up to a maximum age)."
+        "Incremental sync, per assistant: from each assistant's own synced point minus "
+        "CALL_LOGS_LOOKBACK_HOURS up to now, plus its days with calls in progress and the days it "
+        "failed on; a new assistant gets its whole history in a run of its own."
     ),
 )
 def incremental_sync(
@@ -37,13 +53,19 @@ def incremental_sync(
     settings = calllogs.settings()
     scheduled = context.scheduled_execution_time
     now = scheduled.astimezone(UTC) if scheduled is not None else None
-    plan = plan_from_warehouse(settings, calllogs.warehouse(), now=now)
-    if not plan.ranges:
+    if settings.assistant_ids:
+        roster = resolve_roster(settings, None)
+    else:
+        with make_client(settings) as client:
+            roster = resolve_roster(settings, client)
+    plan = plan_from_warehouse(settings, calllogs.warehouse(), roster, now=now)
+    if not plan.runs:
         yield dg.SkipReason("nothing to sync")
         return
     stamp = now.isoformat() if now is not None else "manual"
-    for start, end in plan.ranges:
+    for number, run in enumerate(plan.runs):
         yield dg.RunRequest(
-            run_key=f"incremental:{stamp}:{start}:{end}",
-            tags={**range_tags(start, end), "calllogs/plan": plan.reason[:200]},
+            run_key=f"incremental:{stamp}:{number}:{run.start}:{run.end}",
+            run_config=run_config_for(run),
+            tags=run_tags(run),
         )

@@ -5,11 +5,14 @@ Each returns a ``CheckOutcome``: passed or not, how serious, and the first faili
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pyarrow as pa
+
+from pipeline.outcome import FAILED, SYNCED, AssistantOutcome
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 
@@ -80,16 +83,64 @@ def ended_after_started(warehouse: Warehouse) -> CheckOutcome:
     )
 
 
-def reconciliation(warehouse: Warehouse, start_day: date, end_day: date) -> CheckOutcome:
-    params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
-    rows = _rows(warehouse, "reconciliation", params)
-    checked = _rows(warehouse, "partitions_checked", params)[0]
+EXPECTED_SCHEMA = pa.schema([("call_date", pa.date32()), ("assistant_id", pa.string())])
+
+
+def reconciliation(
+    warehouse: Warehouse,
+    start_day: date,
+    end_day: date,
+    expected: Iterable[tuple[date, str]] | None = None,
+) -> CheckOutcome:
+    """Every expected (day, assistant) is synced and holds exactly the API's total.
+
+    ``expected`` is what the run was asked for (each assistant with each of its days), so an
+    assistant that never synced a day fails the check instead of going unnoticed; without it, the
+    partitions synced in ``[start_day, end_day)`` are checked.
+    """
+    if expected is None:
+        params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
+        pairs = warehouse.query(read_sql("checks/synced_partitions.sql"), params)
+    else:
+        days, ids = zip(*sorted(set(expected)), strict=True) if expected else ((), ())
+        pairs = pa.table({"call_date": list(days), "assistant_id": list(ids)})
+    tables = {"expected_partitions": pairs.cast(EXPECTED_SCHEMA)}
+    rows = warehouse.query(read_sql("checks/reconciliation.sql"), tables=tables).to_pylist()
+    checked = warehouse.query(read_sql("checks/partitions_checked.sql"), tables=tables)
+    totals = checked.to_pylist()[0]
     return _from_rows(
         "reconciliation",
         rows,
-        f"{checked['partitions']} partition(s), {checked['api_total']} calls: "
+        f"{totals['partitions']} partition(s), {totals['api_total']} calls: "
         "warehouse == API total",
-        "{n} partition(s) differ from the API's total; rerun the sync for those days",
+        "{n} (assistant, day) partition(s) not synced exactly (see the sample); rerun the sync "
+        "for those days — a plain `calllogs sync` retries failed ones",
+    )
+
+
+def assistants_synced(outcomes: Sequence[AssistantOutcome]) -> CheckOutcome:
+    """Every assistant of the run synced all its days (removed ones are not failures)."""
+    failed = [o for o in outcomes if o.status == FAILED]
+    synced = sum(1 for o in outcomes if o.status == SYNCED)
+    return CheckOutcome(
+        name="assistants_synced",
+        passed=not failed,
+        description=(
+            f"{synced} assistant(s) synced"
+            if not failed
+            else f"{len(failed)} of {len(failed) + synced} assistant(s) not synced: "
+            + "; ".join(o.advice() for o in failed[:5])
+        ),
+        failing=len(failed),
+        sample=[
+            {
+                "assistant_id": o.assistant_id,
+                "error_kind": o.error_kind,
+                "error": o.error,
+                "failed_days": len(o.failed_days),
+            }
+            for o in failed[:20]
+        ],
     )
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 import orjson
@@ -22,16 +23,21 @@ from pipeline.config import Secret, validate_assistant_id
 from pipeline.errors import (
     ApiError,
     ApiUnavailable,
+    ApiUnreachable,
     AssistantNotFound,
     AuthError,
+    CallLogsError,
     ConfigError,
     RequestRejected,
+    SyncStopped,
 )
 from pipeline.retry import RateLimiter, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 100
+# A server that has never answered and refuses connections is not worth the whole retry budget.
+FIRST_CONNECT_BUDGET_S = 10.0
 _RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
@@ -52,12 +58,17 @@ class RequestCounters:
 
     requests: int = 0
     retries: int = 0
+    answered: int = 0  # requests the API answered usefully (a decoded 2xx page)
     by_reason: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def count_request(self) -> None:
         with self._lock:
             self.requests += 1
+
+    def count_answer(self) -> None:
+        with self._lock:
+            self.answered += 1
 
     def count_retry(self, reason: str) -> None:
         with self._lock:
@@ -109,6 +120,8 @@ class CallLogsClient:
         self._gate = threading.BoundedSemaphore(max_in_flight)
         self._limiter = RateLimiter(max_requests_per_second) if max_requests_per_second else None
         self.counters = RequestCounters()
+        self._stopped: CallLogsError | None = None
+        self._base_url = base_url.rstrip("/")
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={
@@ -134,6 +147,16 @@ class CallLogsClient:
 
     def close(self) -> None:
         self._http.close()
+
+    def stop(self, reason: CallLogsError) -> None:
+        """Refuse every further request: ``reason`` concerns every assistant of this sync."""
+        if self._stopped is None:
+            self._stopped = reason
+
+    @property
+    def has_answered(self) -> bool:
+        """Whether the API answered any request of this client usefully."""
+        return self.counters.answered > 0
 
     # -- endpoints -------------------------------------------------------------------------
 
@@ -185,24 +208,26 @@ class CallLogsClient:
         self, path: str, params: Mapping[str, str | int], *, assistant: str | None = None
     ) -> Any:
         policy = self._retry
-        deadline = time.monotonic() + policy.budget_s
+        began = time.monotonic()
+        deadline = began + policy.budget_s
         attempt = 0
         while True:
+            if self._stopped is not None:
+                raise SyncStopped(f"not attempted: {self._stopped}")
             attempt += 1
             try:
-                return self._attempt(path, params, assistant=assistant)
+                body = self._attempt(path, params, assistant=assistant)
             except _Retryable as failure:
                 self.counters.count_retry(failure.reason)
+                if failure.reason == "connect" and not self.has_answered:
+                    deadline = min(deadline, began + FIRST_CONNECT_BUDGET_S)
                 remaining = deadline - time.monotonic()
                 wait = policy.backoff(attempt, self._rng)
                 if failure.retry_after is not None:
                     wait = max(wait, min(failure.retry_after, policy.max_delay_s))
                 if attempt >= policy.max_attempts or wait >= remaining:
-                    raise ApiUnavailable(
-                        f"GET {path} failed after {attempt} attempts "
-                        f"({time.monotonic() - deadline + policy.budget_s:.1f}s); last error: "
-                        f"{redact(failure.detail, self._key)}. The API or the network is "
-                        "unavailable; try again later or lower CALL_LOGS_CONCURRENCY"
+                    raise self._exhausted(
+                        path, failure, attempt, time.monotonic() - began
                     ) from None
                 log.info(
                     "retrying GET %s (%s) in %.2fs, attempt %d/%d",
@@ -213,6 +238,27 @@ class CallLogsClient:
                     policy.max_attempts,
                 )
                 self._sleep(wait)
+            else:
+                self.counters.count_answer()
+                return body
+
+    def _exhausted(
+        self, path: str, failure: _Retryable, attempts: int, seconds: float
+    ) -> ApiUnavailable:
+        """The error for a request whose retries ran out, with advice that fits the cause."""
+        detail = redact(failure.detail, self._key)
+        if failure.reason == "connect":
+            where = urlsplit(self._base_url)
+            address = f"{where.hostname}:{where.port or _default_port(where)}"
+            return ApiUnreachable(
+                f"cannot connect to the API at {address}"
+                f" ({detail}; {attempts} attempts in {seconds:.0f}s); check CALL_LOGS_API_URL and "
+                "that the platform is up"
+            )
+        return ApiUnavailable(
+            f"GET {path} failed after {attempts} attempts ({seconds:.1f}s); last error: "
+            f"{detail}. The API or the network is unavailable; try again later"
+        )
 
     def _attempt(self, path: str, params: Mapping[str, str | int], *, assistant: str | None) -> Any:
         if self._limiter is not None:
@@ -222,6 +268,12 @@ class CallLogsClient:
             try:
                 response = self._http.get(path, params=dict(params))
                 content = response.content
+            except httpx.ConnectTimeout as exc:
+                raise _Retryable("connect", f"connect timed out ({type(exc).__name__})") from None
+            except httpx.ConnectError as exc:
+                raise _Retryable(
+                    "connect", f"connection failed ({type(exc).__name__}: {exc})"
+                ) from None
             except httpx.TimeoutException as exc:
                 raise _Retryable("timeout", f"timed out ({type(exc).__name__})") from None
             except httpx.TransportError as exc:
@@ -270,6 +322,10 @@ class CallLogsClient:
                 "check the API's status and try again later"
             )
         return body
+
+
+def _default_port(url: SplitResult) -> int:
+    return 443 if url.scheme == "https" else 80
 
 
 def _server_message(content: bytes) -> str | None:

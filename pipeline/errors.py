@@ -31,6 +31,14 @@ class ApiUnavailable(ApiError):
     """Retries were exhausted on 429/5xx/timeouts/broken bodies."""
 
 
+class ApiUnreachable(ApiUnavailable):
+    """No connection to the API can be made (refused, DNS, connect timeout): everyone's problem."""
+
+
+class SyncStopped(ApiError):
+    """Work left undone because another error of this sync concerns every assistant."""
+
+
 class WindowNotConverged(ApiError):
     """A window's records could not be made to agree with the server's total."""
 

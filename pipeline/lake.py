@@ -86,6 +86,7 @@ if TYPE_CHECKING:
     from pipeline.normalize import NormalizedBatch
 
 FILE_NAME: Final = "part-0.parquet"
+RUN_RECORDS: Final = "_sync_runs"
 ROW_GROUP_ROWS: Final = 128 * 1024
 PARTITION_COLUMNS: Final = ("call_date", "assistant_id")
 BATCH_TABLES: Final = ("call_logs", "transcripts", "rejected_logs")
@@ -215,7 +216,9 @@ class Lake:
     def _stage(
         self, table: str, day: date, assistant_id: str, payload: pa.Table | pa.Buffer
     ) -> _Staged:
-        directory = self.partition_dir(table, day, assistant_id)
+        return self._stage_in(self.partition_dir(table, day, assistant_id), payload)
+
+    def _stage_in(self, directory: str, payload: pa.Table | pa.Buffer) -> _Staged:
         final = f"{directory}/{FILE_NAME}"
         temp = f"{directory}/{_TEMP_PREFIX}{uuid.uuid4().hex}{_TEMP_SUFFIX}"
         if isinstance(payload, pa.Buffer):
@@ -312,6 +315,41 @@ class Lake:
         finally:
             for lock in reversed(locks):
                 lock.release()
+
+    # --- run records -------------------------------------------------------------------------
+
+    def run_record_dir(self, run_id: str) -> str:
+        if not _SAFE_SEGMENT.fullmatch(run_id):
+            raise LakeError(f"run id {run_id!r} cannot name a lake file")
+        return f"{self._root}/{RUN_RECORDS}/run_id={run_id}"
+
+    def write_run_record(self, run_id: str, data: pa.Table) -> str:
+        """Replace the record of one run (what its extraction did; read by its warehouse step).
+
+        Kept under ``_sync_runs/``, which hive readers skip (a leading underscore).
+        """
+        directory = self.run_record_dir(run_id)
+        payload: pa.Table | pa.Buffer = data
+        if not self._local:
+            try:
+                payload = _parquet_bytes(data)
+            except (OSError, pa.ArrowException) as error:
+                raise _lake_error("encode", directory, error) from None
+        staged = self._stage_in(directory, payload)
+        self._commit([staged])
+        return staged.final
+
+    def read_run_record(self, run_id: str) -> pa.Table | None:
+        path = f"{self.run_record_dir(run_id)}/{FILE_NAME}"
+        try:
+            if self._local:
+                if self._fs.get_file_info(path).type != pafs.FileType.File:
+                    return None
+                with self._fs.open_input_file(path) as source:
+                    return pq.ParquetFile(source).read()
+            return self._read_object(path)
+        except (OSError, pa.ArrowException) as error:
+            raise _lake_error("read", path, error) from None
 
     # --- reading -----------------------------------------------------------------------------
 

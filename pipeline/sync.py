@@ -8,19 +8,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 import pyarrow as pa
 
+from pipeline.assistants import resolve_roster
 from pipeline.client import CallLogsClient
-from pipeline.config import Settings, validate_assistant_id
-from pipeline.errors import ConfigError
+from pipeline.config import Settings
+from pipeline.errors import CallLogsError, ConfigError, SyncStopped
 from pipeline.extract import DayPart, ExtractOptions, ExtractStats, WindowExtractor
+from pipeline.incremental import RunPlan
 from pipeline.lake import Lake
 from pipeline.normalize import NormalizedBatch, normalize_records
+from pipeline.outcome import (
+    FAILED,
+    AssistantOutcome,
+    assistant_rows,
+    concerns_everyone,
+    failure_rows,
+)
 from pipeline.privacy import phone_hash_key
 from pipeline.retry import RetryPolicy
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
@@ -60,6 +69,7 @@ class ExtractReport:
     retry_reasons: dict[str, int] = field(default_factory=dict)
     new_fields: set[str] = field(default_factory=set)
     stats: ExtractStats = field(default_factory=ExtractStats)
+    outcomes: list[AssistantOutcome] = field(default_factory=list)
     seconds: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -77,9 +87,15 @@ class ExtractReport:
             totals[part.day] = totals.get(part.day, 0) + int(getattr(part, name))
         return totals
 
+    @property
+    def failed(self) -> list[AssistantOutcome]:
+        return [o for o in self.outcomes if o.status == FAILED]
+
     def summary(self) -> str:
+        failed = f" ({len(self.failed)} failed)" if self.failed else ""
         return (
-            f"synced {len(self.assistants)} assistant(s), {len({p.day for p in self.partitions})} "
+            f"synced {len(self.assistants)} assistant(s){failed}, "
+            f"{len({p.day for p in self.partitions})} "
             f"day(s): {self.total('calls')} calls, {self.total('utterances')} utterances, "
             f"{self.total('rejected')} rejected, API total {self.total('api_total')} = verified "
             f"{self.total('verified_calls')}; {self.requests} requests, {self.retries} retries, "
@@ -101,19 +117,12 @@ def make_client(settings: Settings) -> CallLogsClient:
 
 def resolve_assistants(settings: Settings, client: CallLogsClient) -> list[str]:
     """Configured ids, or every assistant the key owns (``GET /assistant/list``)."""
-    if settings.assistant_ids:
-        return list(settings.assistant_ids)
-    found: list[str] = []
-    for item in client.list_assistants():
-        try:
-            found.append(validate_assistant_id(str(item["assistant_id"])))
-        except ConfigError as exc:
-            log.warning("skipping an assistant the API listed: %s", exc)
-    if not found:
+    roster = resolve_roster(settings, client)
+    if not roster.ids:
         raise ConfigError(
             "the API lists no assistants for this key; set CALL_LOGS_ASSISTANT_IDS or check the key"
         )
-    return sorted(found)
+    return list(roster.ids)
 
 
 def frozen_window(
@@ -134,48 +143,122 @@ def extract_to_lake(
     client: CallLogsClient,
     lake: Lake,
     assistants: Sequence[str] | None = None,
+    plan: RunPlan | None = None,
     now: datetime | None = None,
     options: ExtractOptions | None = None,
     progress: Progress | None = None,
 ) -> ExtractReport:
-    """Read every assistant's calls for the days and replace their lake partitions."""
+    """Read every assistant's calls for its days and replace its lake partitions.
+
+    ``plan`` says which days each assistant reads (its own ranges inside ``[start_day,
+    end_day)``); without it every assistant (``assistants``, else the configured or listed ones)
+    reads the whole range. An error that belongs to one assistant (404, a window that never
+    converges, its retries exhausted) ends that assistant only: the report's ``outcomes`` say what
+    each one did. An error that concerns everyone (the key, an unreachable API, the lake) stops
+    the others at once and is raised.
+    """
     began = time.monotonic()
     settings.ensure_data_dir()
-    start, end = frozen_window(start_day, end_day, now)
-    ids = list(assistants) if assistants is not None else resolve_assistants(settings, client)
-    report = ExtractReport(assistants=ids, window_start=start, window_end=end)
-    if start >= end:
-        return report
+    frozen_window(start_day, end_day, now)  # validates the range
+    frozen_now = floor_ms(now or datetime.now(UTC))
+    if plan is None:
+        ids = list(assistants) if assistants is not None else resolve_assistants(settings, client)
+        plan = RunPlan(start_day, end_day, {a: ((start_day, end_day),) for a in ids}, "range")
+    report = ExtractReport(
+        assistants=list(plan.assistants),
+        window_start=midnight(start_day),
+        window_end=min(midnight(end_day), frozen_now),
+    )
+    report.outcomes = planned_outcomes(plan)
     hash_key = phone_hash_key(settings) if settings.hash_phone_numbers else None
-    workers = max(1, min(settings.concurrency, len(ids)))
+    workers = max(1, min(settings.concurrency, len(plan.assistants)))
     with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="page") as pages:
         extractor = WindowExtractor(client, options=options, page_pool=pages, stats=report.stats)
 
-        def run(assistant_id: str) -> list[PartitionReport]:
+        def run(outcome: AssistantOutcome) -> list[PartitionReport]:
             done: list[PartitionReport] = []
-            pieces: list[DayPart] = []
-            batches: list[NormalizedBatch] = []
-            for piece in extractor.extract_parts(assistant_id, start, end):
-                # Normalise each verified piece at once: a day's raw records never pile up.
-                batches.append(_normalize_piece(piece, hash_key))
-                pieces.append(piece)
-                if not piece.complete:
-                    continue
-                part = _store_day(pieces, NormalizedBatch.concat(batches), lake)
-                report.add_new_fields(batches)
-                pieces, batches = [], []
-                done.append(part)
-                if progress is not None:
-                    progress(_progress_line(part))
+            try:
+                for first, last in plan.assistants[outcome.assistant_id]:
+                    start, end = midnight(first), min(midnight(last), frozen_now)
+                    if start >= end:
+                        continue
+                    stored = _extract_range(
+                        extractor,
+                        outcome.assistant_id,
+                        (start, end),
+                        lake=lake,
+                        report=report,
+                        hash_key=hash_key,
+                    )
+                    for part in stored:
+                        done.append(part)
+                        outcome.synced_days.append(part.day)
+                        if progress is not None:
+                            progress(_progress_line(part))
+            except CallLogsError as error:
+                if concerns_everyone(error, api_has_answered=client.has_answered):
+                    client.stop(error)
+                    raise
+                outcome.fail(error)
+                log.info("assistant %s failed: %s", outcome.assistant_id, outcome.error)
+            else:
+                outcome.finished_at = datetime.now(UTC)
             return done
 
+        working = [o for o in report.outcomes if o.assistant_id in plan.assistants]
         with ThreadPoolExecutor(workers, thread_name_prefix="assistant") as pool:
-            for parts in pool.map(run, ids):
-                report.partitions.extend(parts)
+            futures = [pool.submit(run, outcome) for outcome in working]
+            first_error: BaseException | None = None
+            for future in as_completed(futures):
+                try:
+                    report.partitions.extend(future.result())
+                except BaseException as error:  # a stop for everyone: the first one is raised
+                    if first_error is None or isinstance(first_error, SyncStopped):
+                        first_error = error
+            if first_error is not None:
+                raise first_error
+    report.partitions.sort(key=lambda p: (p.day, p.assistant_id))
     report.requests, report.retries = client.counters.snapshot()
     report.retry_reasons = dict(client.counters.by_reason)
     report.seconds = time.monotonic() - began
     return report
+
+
+def planned_outcomes(plan: RunPlan) -> list[AssistantOutcome]:
+    """An outcome per assistant of the run (synced until it fails), and the removed ones."""
+    outcomes = [
+        AssistantOutcome(a, planned_days=plan.days_of(a), assistant_name=plan.names.get(a))
+        for a in plan.assistants
+    ]
+    for assistant_id, reason in plan.retire.items():
+        retired = AssistantOutcome(assistant_id=assistant_id, planned_days=[])
+        retired.remove(reason)
+        outcomes.append(retired)
+    return outcomes
+
+
+def _extract_range(
+    extractor: WindowExtractor,
+    assistant_id: str,
+    window: tuple[datetime, datetime],
+    *,
+    lake: Lake,
+    hash_key: bytes | None,
+    report: ExtractReport,
+) -> Iterator[PartitionReport]:
+    """Each complete day of one assistant's range, stored in the lake as soon as it is verified."""
+    pieces: list[DayPart] = []
+    batches: list[NormalizedBatch] = []
+    for piece in extractor.extract_parts(assistant_id, *window):
+        # Normalise each verified piece at once: a day's raw records never pile up.
+        batches.append(_normalize_piece(piece, hash_key))
+        pieces.append(piece)
+        if not piece.complete:
+            continue
+        part = _store_day(pieces, NormalizedBatch.concat(batches), lake)
+        report.add_new_fields(batches)
+        pieces, batches = [], []
+        yield part
 
 
 def _normalize_piece(piece: DayPart, hash_key: bytes | None) -> NormalizedBatch:
@@ -243,14 +326,22 @@ def load_lake_into_warehouse(
     start_day: date,
     end_day: date,
     *,
+    outcomes: Sequence[AssistantOutcome] | None = None,
+    run_id: str | None = None,
     batch_rows: int = 50_000,
 ) -> LoadStats:
-    """Replace warehouse rows and metrics of every lake partition in ``[start_day, end_day)``.
+    """Replace warehouse rows and metrics of lake partitions in ``[start_day, end_day)``.
 
-    Partitions are loaded in transactions of about ``batch_rows`` rows (calls + utterances), so
-    memory stays flat however long the range; each partition is replaced whole within one of them.
+    With ``outcomes`` (what the run's extraction did) exactly the partitions it synced are
+    loaded, its failures are recorded in ``sync_failures`` and its assistants in ``assistants``;
+    without, every lake partition of the range is loaded. Partitions are loaded in transactions of
+    about ``batch_rows`` rows (calls + utterances), so memory stays flat however long the range;
+    each partition is replaced whole within one of them.
     """
-    keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
+    if outcomes is None:
+        keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
+    else:
+        keys = sorted({(day, o.assistant_id) for o in outcomes for day in o.synced_days})
     warehouse.ensure_schema()
     began = time.monotonic()
     partitions = calls = utterances = rejected = 0
@@ -268,6 +359,8 @@ def load_lake_into_warehouse(
         utterances += stats.utterances
         rejected += stats.rejected
         pending, pending_rows = [], 0
+    if outcomes is not None:
+        warehouse.record_outcome(failure_rows(outcomes, run_id), assistant_rows(outcomes))
     return LoadStats(
         partitions=partitions,
         calls=calls,
@@ -298,4 +391,5 @@ def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
         api_total=int(window["api_total"]),
         verified_calls=int(window["verified_calls"]),
         requests=int(window["requests"]),
+        extracted_at=window["synced_at"],
     )

@@ -56,6 +56,7 @@ LOAD_STEPS = (
     "load/insert_transcripts.sql",
     "load/insert_rejected_logs.sql",
     "load/upsert_sync_state.sql",
+    "load/clear_sync_failures.sql",
     "metrics/clear_daily_assistant_metrics.sql",
     "metrics/daily_assistant_metrics.sql",
     "metrics/clear_sip_failures.sql",
@@ -81,6 +82,7 @@ PARTITIONS_SCHEMA = pa.schema(
             "requests",
         )
     ]
+    + [pa.field("extracted_at", SYNC_WINDOWS_SCHEMA.field("synced_at").type)]
 )
 
 _FIRST_RETRY_DELAY_S = 0.05
@@ -114,6 +116,7 @@ class PartitionLoad:
     api_total: int
     verified_calls: int
     requests: int
+    extracted_at: datetime | None = None  # when the API was read (the lake's synced_at)
 
 
 @dataclass(frozen=True)
@@ -178,10 +181,36 @@ class Warehouse:
             seconds=time.perf_counter() - started,
         )
 
+    def record_outcome(self, failures: pa.Table, assistants: pa.Table) -> None:
+        """Record what a run could not sync and what it learnt of each assistant (one transaction).
+
+        ``failures`` has the schema of ``pipeline.outcome.FAILURES_SCHEMA``, ``assistants`` of
+        ``ASSISTANTS_SCHEMA``.
+        """
+
+        def run(con: duckdb.DuckDBPyConnection) -> None:
+            if not self._schema_ready:
+                self._apply_schema(con)
+            con.register("incoming_failures", failures)
+            con.register("incoming_assistants", assistants)
+            con.execute(read_sql("state/record_failures.sql"))
+            con.execute(read_sql("state/upsert_assistants.sql"))
+
+        with self._connection(read_only=False) as con:
+            self._in_transaction(con, "recording the run's outcome", lambda: run(con))
+        self._schema_ready = True
+
     def query(
-        self, sql: str, params: Sequence[object] | Mapping[str, object] | None = None
+        self,
+        sql: str,
+        params: Sequence[object] | Mapping[str, object] | None = None,
+        *,
+        tables: Mapping[str, pa.Table] | None = None,
     ) -> pa.Table:
-        """Run SQL on a read-only connection and return its whole result."""
+        """Run SQL on a read-only connection and return its whole result.
+
+        ``tables`` are Arrow tables the SQL may read by name (scanned, not copied).
+        """
         if not self.path.exists():
             raise WarehouseError(
                 f"there is no warehouse at {self.path} yet; run `calllogs sync` to create it"
@@ -195,6 +224,8 @@ class Warehouse:
             bound = list(params)
         with self._connection(read_only=True) as con:
             try:
+                for name, table in (tables or {}).items():
+                    con.register(name, table)
                 result = con.sql(sql, params=bound).to_arrow_table()
             except duckdb.Error as exc:
                 raise self._error(exc, "the query") from exc
@@ -441,6 +472,7 @@ def _incoming_tables(loads: Sequence[PartitionLoad]) -> dict[str, pa.Table]:
                 "api_total": load.api_total,
                 "verified_calls": load.verified_calls,
                 "requests": load.requests,
+                "extracted_at": None if load.extracted_at is None else _utc(load.extracted_at),
             }
             for load in loads
         ],

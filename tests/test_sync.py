@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.assistants import CONFIGURED, Roster
 from pipeline.config import Settings
 from pipeline.incremental import plan_from_warehouse
 from pipeline.lake import Lake
@@ -73,15 +74,18 @@ def test_incremental_plan_after_a_sync_rereads_only_the_lookback(
 ) -> None:
     settings = settings_for(sim, tmp_path)
     sync(settings)
+    roster = Roster(ids=tuple(sim.assistant_ids), source=CONFIGURED)
     plan = plan_from_warehouse(
-        settings, Warehouse(settings.warehouse_path), now=FROZEN_NOW + timedelta(hours=1)
+        settings, Warehouse(settings.warehouse_path), roster, now=FROZEN_NOW + timedelta(hours=1)
     )
-    # synced up to 2026-11-20 12:00 (frozen), minus 48 h → from 2026-11-18.
-    assert plan.ranges[-1] == (
-        FROZEN_NOW.date() - timedelta(days=2),
-        FROZEN_NOW.date() + timedelta(days=1),
-    )
-    assert plan.days[0] >= START - timedelta(days=14)
+    # synced up to 2026-11-20 12:00 (frozen), minus 48 h → from 2026-11-18, for each assistant;
+    # they share the run(s), and nothing older than the open-call age is read.
+    lookback = [FROZEN_NOW.date() - timedelta(days=n) for n in (2, 1, 0)]
+    for assistant in plan.assistants:
+        assert set(lookback) <= set(assistant.days)
+        assert assistant.days[0] >= START - timedelta(days=14)
+    assert plan.runs[-1].end == FROZEN_NOW.date() + timedelta(days=1)
+    assert set(plan.runs[-1].assistants) == set(sim.assistant_ids)
 
 
 def test_hashed_phone_numbers_never_store_the_number(sim: SimulatorServer, tmp_path: Path) -> None:

@@ -1,18 +1,29 @@
--- Partitions in [$start_day, $end_day) whose stored rows differ from the API's verified total.
--- A call the API counted is either in call_logs or quarantined in rejected_logs.
+-- (assistant, day) pairs of expected_partitions (what the run was asked for) that are not synced
+-- exactly: never synced, failed on their latest attempt, or holding another number of rows than
+-- the API's verified total. A call the API counted is either in call_logs or in rejected_logs.
 WITH stored AS (
     SELECT call_date, assistant_id, count(*) AS rows_stored FROM (
-        SELECT call_date, assistant_id FROM call_logs
-        WHERE call_date >= $start_day AND call_date < $end_day
+        SELECT c.call_date, c.assistant_id FROM call_logs AS c
+        SEMI JOIN expected_partitions AS e USING (call_date, assistant_id)
         UNION ALL
-        SELECT call_date, assistant_id FROM rejected_logs
-        WHERE call_date >= $start_day AND call_date < $end_day
+        SELECT r.call_date, r.assistant_id FROM rejected_logs AS r
+        SEMI JOIN expected_partitions AS e USING (call_date, assistant_id)
     ) GROUP BY ALL
 )
-SELECT s.call_date, s.assistant_id, s.api_total, coalesce(t.rows_stored, 0) AS rows_stored
-FROM sync_state AS s
+SELECT
+    e.call_date,
+    e.assistant_id,
+    st.api_total,
+    coalesce(t.rows_stored, 0) AS rows_stored,
+    CASE
+        WHEN st.status = 'failed' THEN 'failed: ' || st.error
+        WHEN st.api_total IS NULL THEN 'never synced'
+        ELSE 'stored rows differ from the API total'
+    END AS problem
+FROM expected_partitions AS e
+LEFT JOIN sync_status AS st USING (call_date, assistant_id)
 LEFT JOIN stored AS t USING (call_date, assistant_id)
-WHERE s.call_date >= $start_day AND s.call_date < $end_day
-  AND s.api_total <> coalesce(t.rows_stored, 0)
-ORDER BY s.call_date, s.assistant_id
-LIMIT 50;
+WHERE st.status IS DISTINCT FROM 'synced'
+   OR st.api_total IS NULL
+   OR st.api_total <> coalesce(t.rows_stored, 0)
+ORDER BY e.call_date, e.assistant_id;

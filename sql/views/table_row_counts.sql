@@ -10,4 +10,8 @@ SELECT 'daily_assistant_metrics', count(*) FROM daily_assistant_metrics
 UNION ALL
 SELECT 'sip_failures', count(*) FROM sip_failures
 UNION ALL
-SELECT 'sync_state', count(*) FROM sync_state;
+SELECT 'sync_state', count(*) FROM sync_state
+UNION ALL
+SELECT 'sync_failures', count(*) FROM sync_failures
+UNION ALL
+SELECT 'assistants', count(*) FROM assistants;

@@ -121,7 +121,7 @@ def test_sync_range_is_exact_recorded_in_dagster_and_leaks_no_key(
         (
             ["sync", "--start", "2026-11-18", "--end", "2026-11-19"],
             {"CALL_LOGS_API_URL": "http://127.0.0.1:9", "CALL_LOGS_RETRY_BUDGET_SECONDS": "2"},
-            "unavailable",
+            "cannot connect to the API at 127.0.0.1:9",
         ),
         (["sync", "--start", "2026-11-18"], {}, "both --start and --end"),
     ],
