@@ -24,8 +24,15 @@ def roster(*ids: str, source: str = CONFIGURED) -> Roster:
     return Roster(ids=ids, source=source)
 
 
-def synced(hours_ago: float, **kwargs: frozenset[date]) -> AssistantState:
-    return AssistantState(synced_until=NOW - timedelta(hours=hours_ago), **kwargs)
+def synced(
+    hours_ago: float,
+    *,
+    open_days: frozenset[date] = frozenset(),
+    failed_days: frozenset[date] = frozenset(),
+) -> AssistantState:
+    return AssistantState(
+        synced_until=NOW - timedelta(hours=hours_ago), open_days=open_days, failed_days=failed_days
+    )
 
 
 def days(first: date, last: date) -> tuple[date, ...]:
