@@ -3,8 +3,8 @@
 A platform request meets, in order: ``latency_ms``; the fault draw (a proxy in front: 429, 500,
 502/503, drop, or slow/truncate around the real answer); 404 for an unknown route, 405 for a method
 other than GET; auth (403 without a Bearer header, 401 for a wrong key); 422 for invalid
-parameters; 404 for an unknown assistant (FastAPI validates parameters before the endpoint looks the
-assistant up); then one live insert if the budget allows, and the page.
+parameters; 404 for an unknown or deleted assistant (FastAPI validates parameters before the
+endpoint looks the assistant up); then one live insert if the budget allows, and the page.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ class SimulatorApp:
             out[f"faults_{kind}"] = count
         out["faults_total"] = sum(faults.values())
         out["inserts"] = self.store.inserts_done
+        out["phantoms"] = self.store.phantoms_added
         out["live_inserts_left"] = self.store.insert_budget
         return out
 
@@ -203,7 +204,7 @@ class SimulatorApp:
         self, assistant_id: str, params: Mapping[str, Sequence[str]]
     ) -> tuple[int, bytes]:
         query = parse_call_log_query(params)  # 422 before 404, as FastAPI validates first
-        index = self.store.index_of(assistant_id)
+        index = self.store.active_index_of(assistant_id)
         if index is None:
             return 404, _NO_ASSISTANT
         now_ms = self.clock.now_ms()
@@ -217,23 +218,22 @@ class SimulatorApp:
 
     def _assistant_list(self, paging: Paging) -> bytes:
         now_ms = self.clock.now_ms()
-        ids = self.store.assistant_ids
-        created_ms = self.store.history_start_ms
+        listed = self.store.listing()
         assistants = [
             {
                 "assistant_id": aid,
                 "assistant_name": self.store.assistant_name(i, now_ms),
                 "is_active": True,
                 "created_by_email": self.store.ctx.email(i),
-                "created_at": format_ts(created_ms - i * 86_400_000, "offset", None),
+                "created_at": format_ts(created_ms, "offset", None),
             }
-            for i, aid in enumerate(ids)
-        ][paging.skip : paging.skip + paging.limit]
+            for i, aid, created_ms in listed[paging.skip : paging.skip + paging.limit]
+        ]
         return orjson.dumps(
             {
                 "success": True,
                 "message": "Assistants retrieved successfully",
-                "data": {"assistants": assistants, "pagination": paging.meta(len(ids))},
+                "data": {"assistants": assistants, "pagination": paging.meta(len(listed))},
             }
         )
 
@@ -271,7 +271,12 @@ class SimulatorApp:
         result: dict[str, Any] = orjson.loads(self.store.version(plan, now_ms).body)
         return result
 
+    def add_phantom(self, assistant_id: str, started_at: datetime) -> None:
+        """Make every query whose range holds ``started_at`` count one call it never serves."""
+        self.store.add_phantom(self._index(assistant_id), to_ms(started_at))
+
     def truth(self, assistant_id: str, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Records held now, deleted assistants included (their data outlives the listing)."""
         index = self._index(assistant_id)
         now_ms = self.clock.now_ms()
         lo_ms = -(-to_us(start) // 1000)

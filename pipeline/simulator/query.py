@@ -228,11 +228,16 @@ def select_page(
     now_ms: int,
     rng_factory: Callable[[], random.Random],
 ) -> tuple[int, list[CallPlan]]:
-    """(total matching, the calls of the requested page in served order)."""
+    """(total matching, the calls of the requested page in served order).
+
+    The total counts phantoms while the pages are cut from the real calls alone, so paging through
+    serves every call exactly as without phantoms and only the count disagrees.
+    """
     paging = query.paging
     if query.sort_by == DEFAULT_SORT:
         with store.lock:
             view = store.view(index, query.lo_ms, query.hi_ms, now_ms)
+            phantoms = store.phantom_count(index, query.lo_ms, query.hi_ms, now_ms)
             total = view.size
             if query.descending:
                 asc_lo, asc_hi = total - paging.skip - paging.limit, total - paging.skip
@@ -240,7 +245,7 @@ def select_page(
                 asc_lo, asc_hi = paging.skip, paging.skip + paging.limit
             asc_lo, asc_hi = max(0, asc_lo), min(total, asc_hi)
             if asc_lo >= asc_hi:
-                return total, []
+                return total + phantoms, []
             ext_lo, ext_hi = view.tie_bounds(asc_lo, asc_hi)
             window = view.plans(ext_lo, ext_hi)
         if query.descending:
@@ -250,11 +255,12 @@ def select_page(
             window = list(window)
             offset = asc_lo - ext_lo
         _shuffle_runs(window, _same_start, rng_factory)
-        return total, window[offset : offset + asc_hi - asc_lo]
+        return total + phantoms, window[offset : offset + asc_hi - asc_lo]
     with store.lock:
         view = store.view(index, query.lo_ms, query.hi_ms, now_ms)
         plans = view.plans(0, view.size)
-    total = len(plans)
+        phantoms = store.phantom_count(index, query.lo_ms, query.hi_ms, now_ms)
+    total = len(plans) + phantoms
     # An unchecked sort_by: a missing (or dotted) field sorts nothing, so the order is arbitrary.
     field_name = "" if "." in query.sort_by else query.sort_by
     keyed = [(_sort_key(field_name, store.version(p, now_ms).doc), p) for p in plans]

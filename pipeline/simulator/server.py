@@ -24,7 +24,6 @@ class SimulatorServer:
         self.store = CallStore(self.config, self.clock)
         self.app = SimulatorApp(self.config, self.clock, self.store)
         self.api_key = self.config.api_key
-        self.assistant_ids: list[str] = list(self.store.assistant_ids)
         self._httpd: SimServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -87,6 +86,26 @@ class SimulatorServer:
     def set_now(self, when: datetime) -> None:
         self.clock.set_now(when)
 
+    # --- assistants that come and go --------------------------------------------------------
+
+    @property
+    def assistant_ids(self) -> list[str]:
+        """The assistants served now (deleted ones left out), by index: [0] stays the first one."""
+        return self.store.assistant_ids
+
+    @property
+    def all_assistant_ids(self) -> list[str]:
+        """Every assistant ever created, deleted ones included, by index."""
+        return self.store.all_assistant_ids
+
+    def add_assistant(self) -> str:
+        """A new assistant, listed first by /assistant/list, with a full history to backfill."""
+        return self.store.add_assistant()
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        """Unlist it and answer 404 for its call logs; truth() still returns what it held."""
+        self.store.delete_assistant(assistant_id)
+
     # --- looking inside -----------------------------------------------------------------------
 
     @property
@@ -111,6 +130,15 @@ class SimulatorServer:
         """
         return self.app.insert_call(assistant_id, started_at, final)
 
+    def add_phantom(self, assistant_id: str, started_at: datetime) -> None:
+        """Test hook: a call counted in ``pagination.total`` but never on any page.
+
+        Every call-logs query of this assistant whose inclusive range holds ``started_at`` (once it
+        is not in the future) reports one more than it serves, so a count check of that window
+        can never converge while narrower windows without it do. Not part of truth().
+        """
+        self.app.add_phantom(assistant_id, started_at)
+
     def stats(self) -> dict[str, int]:
-        """Requests served, faults injected by kind (``faults_<kind>``), inserts done."""
+        """Requests served, faults injected by kind (``faults_<kind>``), inserts and phantoms."""
         return self.app.stats()

@@ -2,13 +2,17 @@
 
 Days are generated on first touch and spliced into place, so a query is a pair of bisects plus a
 look at the few calls that exist but are not visible yet (late calls, live inserts).
+
+Assistants come and go like on the platform: one added later gets the next index and a full
+history (a sync that discovers it must fetch its old days); a deleted one keeps its timeline so the
+test oracle still knows what it held. Phantoms are counted by queries but never served.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 
 from pipeline.simulator.config import DAY_MS, Clock, SimulatorConfig
@@ -99,11 +103,18 @@ class CallStore:
             tie_burst_rate=cfg.tie_burst_rate,
             late_rate=cfg.late_rate,
         )
-        self.assistant_ids = [assistant_uuid(cfg.seed, i) for i in range(cfg.assistants)]
-        self._index = {aid: i for i, aid in enumerate(self.assistant_ids)}
-        self._timelines = [Timeline() for _ in self.assistant_ids]
         now_ms = clock.now_ms()
         self.history_start_ms = (now_ms // DAY_MS - cfg.history_days) * DAY_MS
+        self._ids: list[str] = []  # every assistant ever created, by index
+        self._index: dict[str, int] = {}
+        self._timelines: list[Timeline] = []
+        self._phantoms: list[list[int]] = []  # per index: phantom started_ms, ascending
+        self._created_ms: list[int] = []
+        self._listing: list[int] = []  # active indices as /assistant/list shows them, newest first
+        self.phantoms_added = 0
+        for i in range(cfg.assistants):  # the initial ones were created a day apart, before history
+            self._create(self.history_start_ms - i * DAY_MS)
+            self._listing.append(i)
         third = max(1, (now_ms - self.history_start_ms) // 3)
         self.ctx = RenderContext(
             seed=cfg.seed,
@@ -115,11 +126,99 @@ class CallStore:
         self.inserts_done = 0
         self._insert_rng = random.Random(f"inserts:{cfg.seed}")
 
+    # --- assistants -----------------------------------------------------------------------------
+
+    def _create(self, created_ms: int) -> int:
+        """Register the assistant with the next index (hold self.lock once the store is shared)."""
+        index = len(self._ids)
+        aid = assistant_uuid(self.settings.seed, index)
+        self._ids.append(aid)
+        self._index[aid] = index
+        self._timelines.append(Timeline())
+        self._phantoms.append([])
+        self._created_ms.append(created_ms)
+        return index
+
+    @property
+    def assistant_ids(self) -> list[str]:
+        """The active assistants, by index (stable, unlike the newest-first listing)."""
+        with self.lock:
+            active = set(self._listing)
+            return [aid for i, aid in enumerate(self._ids) if i in active]
+
+    @property
+    def all_assistant_ids(self) -> list[str]:
+        """Every assistant ever created, deleted ones included, by index."""
+        with self.lock:
+            return list(self._ids)
+
+    @property
+    def deleted_assistant_ids(self) -> list[str]:
+        with self.lock:
+            active = set(self._listing)
+            return [aid for i, aid in enumerate(self._ids) if i not in active]
+
+    def listing(self) -> list[tuple[int, str, int]]:
+        """(index, id, created_ms) of the active assistants, newest first, as the platform lists."""
+        with self.lock:
+            return [(i, self._ids[i], self._created_ms[i]) for i in self._listing]
+
     def index_of(self, assistant_id: str) -> int | None:
-        return self._index.get(assistant_id)
+        """The index of any assistant ever created (deleted too: the oracle still reads them)."""
+        with self.lock:
+            return self._index.get(assistant_id)
+
+    def active_index_of(self, assistant_id: str) -> int | None:
+        """The index of an assistant the platform still serves; None once deleted or unknown."""
+        with self.lock:
+            index = self._index.get(assistant_id)
+            return index if index is not None and index in self._listing else None
+
+    def add_assistant(self) -> str:
+        """A new assistant, created now and listed first, with a full history like the others."""
+        with self.lock:
+            index = self._create(self._clock.now_ms())
+            self._listing.insert(0, index)
+            return self._ids[index]
+
+    def delete_assistant(self, assistant_id: str) -> None:
+        """Stop serving an assistant (idempotent); its calls stay so truth() still returns them."""
+        with self.lock:
+            index = self._index.get(assistant_id)
+            if index is None:
+                raise KeyError(f"unknown assistant {assistant_id!r}")
+            if index in self._listing:
+                self._listing.remove(index)
+
+    def _resolve(self, assistant: int | str) -> int:
+        index = self._index.get(assistant) if isinstance(assistant, str) else assistant
+        if index is None or not 0 <= index < len(self._ids):
+            raise KeyError(f"unknown assistant {assistant!r}")
+        return index
 
     def assistant_name(self, index: int, now_ms: int) -> str:
         return self.ctx.assistant_name(index, now_ms)
+
+    # --- phantoms -----------------------------------------------------------------------------
+
+    def add_phantom(self, assistant: int | str, started_ms: int) -> None:
+        """Count one call that no page will ever return: the total disagrees with the pages.
+
+        It counts for every query whose range holds ``started_ms`` once that instant has come, so
+        a count check fails for windows containing it and converges for windows that don't.
+        """
+        if started_ms < self.history_start_ms:
+            raise ValueError("a phantom cannot start before the simulator's history starts")
+        with self.lock:
+            insort(self._phantoms[self._resolve(assistant)], started_ms)
+            self.phantoms_added += 1
+
+    def phantom_count(self, index: int, lo_ms: int, hi_ms: int, now_ms: int) -> int:
+        """Phantoms with lo_ms <= started_ms <= min(hi_ms, now_ms), the bounds view() applies."""
+        with self.lock:
+            starts = self._phantoms[index]
+            hi_ms = min(hi_ms, now_ms)
+            return max(0, bisect_right(starts, hi_ms) - bisect_left(starts, lo_ms))
 
     # --- reading (hold self.lock) -------------------------------------------------------------
 
@@ -130,7 +229,7 @@ class CallStore:
             if day in timeline.days:
                 continue
             timeline.days.add(day)
-            calls = generate_day(self.settings, index, self.assistant_ids[index], day)
+            calls = generate_day(self.settings, index, self._ids[index], day)
             pos = bisect_left(timeline.starts, day * DAY_MS)
             timeline.starts[pos:pos] = [c.started_ms for c in calls]
             timeline.calls[pos:pos] = calls
@@ -192,7 +291,7 @@ class CallStore:
                 rng,
                 settings=self.settings,
                 assistant_index=index,
-                assistant_id=self.assistant_ids[index],
+                assistant_id=self._ids[index],
                 token=token,
                 started_ms=started_ms,
                 queue_id=None,
