@@ -370,8 +370,8 @@ class _DaySplitter:
 def _apportion(amount: int, weights: list[int], days: list[date]) -> list[tuple[date, int]]:
     """Split ``amount`` over ``days`` in proportion to ``weights`` (largest remainder)."""
     total = sum(weights)
-    if total == 0:
-        return [(days[0], amount)]
+    if total == 0:  # an empty window over several days: its requests count for the first one
+        return [(day, amount if i == 0 else 0) for i, day in enumerate(days)]
     exact = [amount * w / total for w in weights]
     shares = [int(x) for x in exact]
     leftovers = sorted(range(len(days)), key=lambda i: exact[i] - shares[i], reverse=True)

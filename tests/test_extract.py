@@ -222,3 +222,18 @@ def test_a_large_day_streams_in_bounded_verified_pieces() -> None:
         assert [p.day for p in parts if p.complete] == sorted(days)
         got = [r for p in parts for r in p.records]
         assert by_identity(got) == by_identity(sim.truth(assistant, start, FROZEN_NOW))
+
+
+def test_an_empty_range_over_several_days_yields_every_day_once() -> None:
+    with SimulatorServer(SimulatorConfig(seed=4, now=FROZEN_NOW, history_days=2)) as sim:
+        start = FROZEN_NOW + timedelta(days=1)  # after the simulator's now: nothing there yet
+        with client_for(sim) as client:
+            parts = list(
+                WindowExtractor(client).extract_parts(
+                    sim.assistant_ids[0], start, start + timedelta(days=3)
+                )
+            )
+    days = [part.day for part in parts if part.complete]
+    assert len(days) == len(set(days)) == 4  # the range touches four UTC days
+    assert all(part.records == [] for part in parts)
+    assert sum(part.requests for part in parts) == 1
