@@ -121,9 +121,11 @@ def reap_abandoned_runs(instance: dg.DagsterInstance) -> list[str]:
 
 def _user_error(exc: BaseException) -> str:
     seen: BaseException | None = exc
-    while seen is not None:
+    visited: set[int] = set()
+    while seen is not None and id(seen) not in visited:  # chains can loop back on themselves
         if isinstance(seen, CallLogsError):
             return str(seen)
+        visited.add(id(seen))
         seen = seen.__cause__ or seen.__context__
     return f"{type(exc).__name__}: {exc}"
 

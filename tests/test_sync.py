@@ -6,12 +6,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from pipeline.assistants import CONFIGURED, Roster
-from pipeline.config import Settings
+from pipeline.client import CallLogsClient
+from pipeline.config import Secret, Settings
 from pipeline.incremental import plan_from_warehouse
 from pipeline.lake import Lake
+from pipeline.retry import RetryPolicy
 from pipeline.simulator import SimulatorConfig, SimulatorServer
 from pipeline.simulator.testing import FROZEN_NOW
 from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
@@ -117,3 +120,59 @@ def test_hashed_phone_numbers_never_store_the_number(sim: SimulatorServer, tmp_p
         texts.extend(str(value) for row in rows for value in row)
     everything = "\n".join(texts)
     assert [n for n in numbers if n in everything] == []
+
+
+class BrokenFor(httpx.BaseTransport):
+    """The real socket for everyone but one assistant, whose pages always answer 500."""
+
+    def __init__(self, assistant_id: str) -> None:
+        self._broken = assistant_id
+        self._real = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self._broken in request.url.path:
+            message = "Internal Server Error: 1 validation error\n  twice"
+            return httpx.Response(500, json={"success": False, "message": message, "data": {}})
+        return self._real.handle_request(request)
+
+    def close(self) -> None:
+        self._real.close()
+
+
+def test_one_assistants_exhausted_retries_leave_the_others_synced(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    settings = settings_for(sim, tmp_path)
+    broken, *healthy = sim.assistant_ids
+    lake = Lake(settings.lake_location)
+    client = CallLogsClient(
+        sim.url, Secret(sim.api_key), retry=RetryPolicy(budget_s=1.0, base_delay_s=0.01),
+        transport=BrokenFor(broken),
+    )  # fmt: skip
+    with client:
+        report = extract_to_lake(
+            settings,
+            START,
+            END,
+            client=client,
+            lake=lake,
+            now=FROZEN_NOW,
+            assistants=sim.assistant_ids,
+        )
+    failed = {o.assistant_id: o for o in report.outcomes if o.status == "failed"}
+    assert list(failed) == [broken]
+    assert failed[broken].error_kind == "unavailable"
+    assert "\n" not in (failed[broken].error or "")  # a multi-line server message, one line
+    assert failed[broken].failed_days == [START + timedelta(days=n) for n in range(3)]
+    stats = load_lake_into_warehouse(
+        lake, Warehouse(settings.warehouse_path), START, END, outcomes=report.outcomes, run_id="r1"
+    )
+    assert stats.partitions == 3 * len(healthy)
+    start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
+    assert_warehouse_equals_truth(settings.warehouse_path, sim, start, FROZEN_NOW, healthy)
+    rows = warehouse_rows(
+        settings.warehouse_path,
+        "SELECT count(*) FROM sync_status WHERE assistant_id = ? AND status = 'failed'",
+        [broken],
+    )
+    assert rows == [(3,)]

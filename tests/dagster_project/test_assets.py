@@ -131,3 +131,51 @@ def test_definitions_load_with_job_schedule_and_checks() -> None:
         "freshness",
         "stale_non_final",
     } <= check_names
+
+
+def test_an_unknown_assistant_fails_the_run_but_not_the_others(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    day = DAY - timedelta(days=1)
+    unknown = "00000000-0000-4000-8000-000000000000"
+    healthy = sim.assistant_ids[:2]
+    calllogs = CallLogsResource(
+        api_url=sim.url,
+        api_key=sim.api_key,
+        data_dir=str(tmp_path),
+        start_date="2026-09-01",
+        assistant_ids=",".join([*healthy, unknown]),
+    )
+    with warnings.catch_warnings(), dg.DagsterInstance.ephemeral() as instance:
+        warnings.simplefilter("ignore")
+        result = dg.materialize(
+            [raw_call_logs, warehouse_tables],
+            resources={"calllogs": calllogs},
+            tags=range_tags(day, day + timedelta(days=1)),
+            instance=instance,
+            raise_on_error=False,
+        )
+    assert not result.success  # red in the UI ...
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert not checks["assistants_synced"].passed
+    assert checks["assistants_synced"].severity == dg.AssetCheckSeverity.ERROR
+    assert unknown in (checks["assistants_synced"].description or "")
+    assert not checks["reconciliation"].passed  # the unknown one never synced that day
+    raw = result.asset_materializations_for_node("raw_call_logs")[0].metadata
+    assert raw["assistants_synced"].value == 2 and raw["assistants_failed"].value == 1
+    assert unknown in str(raw["failed_assistants"].value)
+    # ... and the healthy assistants' rows are in the warehouse all the same.
+    assert_warehouse_equals_truth(
+        tmp_path / "warehouse.duckdb",
+        sim,
+        midnight(day),
+        midnight(day + timedelta(days=1)),
+        healthy,
+    )
+    failed = warehouse_rows(
+        tmp_path / "warehouse.duckdb",
+        "SELECT assistant_id, status FROM sync_status WHERE call_date = ? ORDER BY 1",
+        [day],
+    )
+    assert (unknown, "failed") in failed
+    assert {(a, "synced") for a in healthy} <= set(failed)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,18 @@ from pipeline.timeparse import parse_timestamp
 
 
 def truth_calls(
-    sim: SimulatorServer, start: datetime, end: datetime
+    sim: SimulatorServer,
+    start: datetime,
+    end: datetime,
+    assistants: Sequence[str] | None = None,
 ) -> tuple[dict[str, dict[str, Any]], int]:
-    """Valid calls by room_name, and the number of records a warehouse must quarantine."""
+    """Valid calls by room_name, and the number of records a warehouse must quarantine.
+
+    ``assistants`` defaults to every assistant the simulator ever had (deleted ones included).
+    """
     calls: dict[str, dict[str, Any]] = {}
     unusable = 0
-    for assistant in sim.assistant_ids:
+    for assistant in sim.all_assistant_ids if assistants is None else assistants:
         for record in sim.truth(assistant, start, end):
             room = record.get("room_name")
             if isinstance(room, str) and room and parse_timestamp(record.get("started_at")):
@@ -40,14 +47,20 @@ def warehouse_rows(path: Path, sql: str, params: list[object] | None = None) -> 
 
 
 def assert_warehouse_equals_truth(
-    path: Path, sim: SimulatorServer, start: datetime, end: datetime
+    path: Path,
+    sim: SimulatorServer,
+    start: datetime,
+    end: datetime,
+    assistants: Sequence[str] | None = None,
 ) -> int:
-    calls, unusable = truth_calls(sim, start, end)
+    """The warehouse holds exactly the simulator's calls of ``assistants`` (default: all)."""
+    ids = list(sim.all_assistant_ids if assistants is None else assistants)
+    calls, unusable = truth_calls(sim, start, end, ids)
     stored = warehouse_rows(
         path,
         "SELECT room_name, call_status, started_at, ended_at, transcript_turns FROM call_logs "
-        "WHERE started_at >= ? AND started_at < ?",
-        [start, end],
+        "WHERE started_at >= ? AND started_at < ? AND list_contains(?, assistant_id)",
+        [start, end, ids],
     )
     names = [row[0] for row in stored]
     assert len(names) == len(set(names)), "duplicate calls in the warehouse"
@@ -61,6 +74,11 @@ def assert_warehouse_equals_truth(
         assert ended == parse_timestamp(record.get("ended_at"))
         expected_turns = record.get("transcripts")
         assert turns == (len(expected_turns) if isinstance(expected_turns, list) else 0)
-    rejected = warehouse_rows(path, "SELECT count(*) FROM rejected_logs")[0][0]
+    rejected = warehouse_rows(
+        path,
+        "SELECT count(*) FROM rejected_logs WHERE list_contains(?, assistant_id) "
+        "AND call_date >= ? AND call_date <= ?",
+        [ids, start.date(), (end - timedelta(microseconds=1)).date()],
+    )[0][0]
     assert rejected == unusable
     return len(calls)
