@@ -7,7 +7,7 @@ the run's config, so every assistant of a run reads only its own days. A run lau
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import dagster as dg
@@ -103,6 +103,5 @@ def _parse_range(text: str) -> DayRange:
 
 
 def _clipped(days: DayRange, start: date, end: date) -> DayRange:
-    """A range kept inside the run's partitions (a range outside becomes empty)."""
-    first, last = max(days[0], start), min(days[1], end)
-    return (first, last) if first < last else (start, start + timedelta(days=0))
+    """A range kept inside the run's partitions (empty, first >= last, when outside them)."""
+    return max(days[0], start), min(days[1], end)

@@ -40,6 +40,28 @@ RUN_OUTCOME_SCHEMA = pa.schema(
 )
 
 
+FAILURES_SCHEMA = pa.schema(
+    [
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("error_kind", pa.string(), nullable=False),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("failed_at", UTC_TS, nullable=False),
+        pa.field("run_id", pa.string()),
+    ]
+)
+
+ASSISTANTS_SCHEMA = pa.schema(
+    [
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("assistant_name", pa.string()),
+        pa.field("status", pa.string(), nullable=False),
+        pa.field("note", pa.string()),
+        pa.field("seen_at", UTC_TS, nullable=False),
+    ]
+)
+
+
 @dataclass
 class AssistantOutcome:
     """One assistant's part of a run. ``failed_days`` are the planned days left unsynced."""
@@ -191,28 +213,6 @@ def failure_rows(outcomes: Iterable[AssistantOutcome], run_id: str | None) -> pa
         for day in o.failed_days
     ]
     return pa.Table.from_pylist(rows, schema=FAILURES_SCHEMA)
-
-
-FAILURES_SCHEMA = pa.schema(
-    [
-        pa.field("assistant_id", pa.string(), nullable=False),
-        pa.field("call_date", pa.date32(), nullable=False),
-        pa.field("error_kind", pa.string(), nullable=False),
-        pa.field("error", pa.string(), nullable=False),
-        pa.field("failed_at", UTC_TS, nullable=False),
-        pa.field("run_id", pa.string()),
-    ]
-)
-
-ASSISTANTS_SCHEMA = pa.schema(
-    [
-        pa.field("assistant_id", pa.string(), nullable=False),
-        pa.field("assistant_name", pa.string()),
-        pa.field("status", pa.string(), nullable=False),
-        pa.field("note", pa.string()),
-        pa.field("seen_at", UTC_TS, nullable=False),
-    ]
-)
 
 
 def assistant_rows(outcomes: Iterable[AssistantOutcome]) -> pa.Table:
