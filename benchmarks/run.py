@@ -40,6 +40,7 @@ class Plan:
     year_days: int
     year_calls_per_day: int
     incremental_days: int
+    tick_history_days: int
     normaliser_calls: int
     peer: bool
     profile: bool
@@ -48,10 +49,11 @@ class Plan:
 FULL = Plan(
     runs=3, seed=42, assistants=4, days=21, calls_per_day=400, big_factor=10, latency_ms=100.0,
     latency_days=2, year_days=366, year_calls_per_day=20, incremental_days=2,
-    normaliser_calls=100_000, peer=True, profile=False,
+    tick_history_days=120, normaliser_calls=100_000, peer=True, profile=False,
 )  # fmt: skip
 QUICK = replace(
-    FULL, runs=1, days=7, calls_per_day=100, year_calls_per_day=5, normaliser_calls=10_000
+    FULL, runs=1, days=7, calls_per_day=100, year_calls_per_day=5, normaliser_calls=10_000,
+    tick_history_days=30,
 )
 
 
@@ -253,6 +255,33 @@ def incremental_rows(rep: Report, plan: Plan, end: date) -> None:
                 "∝ re-synced days", fmt.verdict(ok)))
 
 
+def new_assistant_rows(rep: Report, plan: Plan) -> None:
+    """(9) the hourly tick right after a new assistant appears, against its parts."""
+    from benchmarks.new_assistant import measure
+
+    cost = measure(
+        assistants=plan.assistants + 1, days=plan.tick_history_days,
+        calls_per_day=plan.year_calls_per_day, seed=plan.seed,
+    )  # fmt: skip
+    n, days = cost.assistants - 1, cost.history_days
+    rep.add(Row("9", f"build: {n} assistants x {days} days of history",
+                f"{cost.build.requests:,} requests, {fmt.seconds(cost.build.seconds)}"))
+    rep.add(Row("9", "the new assistant's history alone (fresh warehouse)",
+                f"{cost.new_alone.requests:,} requests, {fmt.seconds(cost.new_alone.seconds)}"))
+    rep.add(Row("9", f"the other {n} assistants' lookback alone (the next tick)",
+                f"{cost.others_lookback.requests:,} requests, "
+                f"{fmt.seconds(cost.others_lookback.seconds)}"))
+    rep.add(Row("9", f"everyone's history from scratch ({n + 1} assistants)",
+                f"{cost.everyone.requests:,} requests, {fmt.seconds(cost.everyone.seconds)}"))
+    ok = cost.tick.requests <= cost.expected * 1.1 + 2
+    rep.add(Row("9", "hourly tick right after the new assistant appears",
+                f"{cost.tick.requests:,} requests, {fmt.seconds(cost.tick.seconds)}", "",
+                "∝ new history + others' lookback",
+                f"{cost.tick.requests} vs {cost.expected} "
+                f"({cost.tick.requests / max(1, cost.everyone.requests):.0%} of everyone's) — "
+                f"{fmt.verdict(ok)}"))
+
+
 NORMALISER_TARGET_S = 0.5  # per 100k calls: "well under a second" (issue 5), read as half of one
 
 
@@ -305,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     big_rows(rep, plan, window)
     latency_rows(rep, plan, end)
     incremental_rows(rep, plan, end)
+    new_assistant_rows(rep, plan)
     rep.rows.sort(key=lambda row: row.number)
     rep.notes.append(f"suite took {time.perf_counter() - began:.0f} s")
     table = rep.markdown()
