@@ -7,6 +7,7 @@ the run's config, so every assistant of a run reads only its own days. A run lau
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -55,6 +56,12 @@ def run_config_for(plan: RunPlan) -> dict[str, Any]:
         "retire": [{"assistant_id": a, "reason": r} for a, r in plan.retire.items()],
     }
     return {"ops": {ASSET_WITH_PLAN: {"config": config}}}
+
+
+def assistants_in(run_config: Mapping[str, Any]) -> set[str]:
+    """The assistants a run's config says it syncs (none when it covers every assistant)."""
+    config = run_config.get("ops", {}).get(ASSET_WITH_PLAN, {}).get("config", {}) or {}
+    return {str(item.get("assistant_id")) for item in config.get("assistants") or ()}
 
 
 def plan_of_run(

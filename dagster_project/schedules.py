@@ -6,9 +6,9 @@ from datetime import UTC, date, timedelta
 
 import dagster as dg
 
-from dagster_project.jobs import sync_job
+from dagster_project.jobs import SYNC_JOB_NAME, sync_job
 from dagster_project.resources import CallLogsResource
-from dagster_project.run_plan import run_config_for
+from dagster_project.run_plan import assistants_in, run_config_for
 from pipeline.assistants import resolve_roster
 from pipeline.incremental import RunPlan, plan_from_warehouse
 from pipeline.sync import make_client
@@ -36,6 +36,23 @@ def run_tags(run: RunPlan) -> dict[str, str]:
     }
 
 
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def _assistants_being_synced(instance: dg.DagsterInstance) -> set[str]:
+    """Assistants of this job's unfinished runs: a long history run may outlast a tick."""
+    runs = instance.get_runs(filters=dg.RunsFilter(job_name=SYNC_JOB_NAME, statuses=UNFINISHED))
+    busy: set[str] = set()
+    for run in runs:
+        busy |= assistants_in(run.run_config)
+    return busy
+
+
 @dg.schedule(
     cron_schedule=CRON,
     job=sync_job,
@@ -59,6 +76,8 @@ def incremental_sync(
         with make_client(settings) as client:
             roster = resolve_roster(settings, client)
     plan = plan_from_warehouse(settings, calllogs.warehouse(), roster, now=now)
+    busy = _assistants_being_synced(context.instance)
+    plan = plan.without(busy)
     if not plan.runs:
         yield dg.SkipReason("nothing to sync")
         return

@@ -74,6 +74,18 @@ class SyncPlan:
     runs: tuple[RunPlan, ...]
     retired: Mapping[str, str] = field(default_factory=dict)
 
+    def without(self, busy: Iterable[str]) -> SyncPlan:
+        """The plan less the assistants another run is still syncing (they are planned again
+        once it ends; two runs must never write one assistant's partitions at once)."""
+        skip = set(busy)
+        runs = []
+        for run in self.runs:
+            kept = {a: r for a, r in run.assistants.items() if a not in skip}
+            if kept or run.retire:
+                runs.append(RunPlan(run.start, run.end, kept, run.reason, run.retire, run.names))
+        plans = tuple(p for p in self.assistants if p.assistant_id not in skip)
+        return SyncPlan(assistants=plans, runs=tuple(runs), retired=self.retired)
+
     @property
     def requests_days(self) -> int:
         """(assistant, day) windows the plan reads."""

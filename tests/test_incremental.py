@@ -131,3 +131,11 @@ def test_the_plan_reads_per_run_and_per_assistant() -> None:
     assert lines[0].startswith("plan: 2 run(s), 2 assistant(s)")
     assert any(line.strip() == f"{A}: 3 days" for line in lines)
     assert any("never synced" in line for line in lines)
+
+
+def test_assistants_another_run_is_syncing_are_left_to_it() -> None:
+    plan = plan_sync(settings(), roster(A, B, C), {A: synced(1), B: synced(1)}, now=NOW)
+    busy = plan.without({C})  # C's history run from the last tick is still going
+    assert [set(r.assistants) for r in busy.runs] == [{A, B}]
+    assert [p.assistant_id for p in busy.assistants] == [A, B]
+    assert plan.without({A, B, C}).runs == ()

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import ASSET_WITH_PLAN
@@ -23,10 +24,11 @@ def test_schedule_requests_a_run_carrying_each_assistants_days(tmp_path: Path) -
         start_date="2026-11-15",
         assistant_ids=f"{A},{B}",
     )
-    context = dg.build_schedule_context(
-        scheduled_execution_time=NOW, resources={"calllogs": resource}
-    )
-    requests = list(incremental_sync.evaluate_tick(context).run_requests or [])
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=NOW, resources={"calllogs": resource}
+        )
+        requests = list(incremental_sync.evaluate_tick(context).run_requests or [])
     assert len(requests) == 1  # both never synced: one history run for the two of them
     tags = requests[0].tags
     assert tags["dagster/asset_partition_range_start"] == "2026-11-15"
@@ -36,3 +38,50 @@ def test_schedule_requests_a_run_carrying_each_assistants_days(tmp_path: Path) -
         A: ["2026-11-15/2026-11-21"],
         B: ["2026-11-15/2026-11-21"],
     }
+
+
+def test_a_runs_config_names_its_assistants() -> None:
+    from dagster_project.run_plan import assistants_in, run_config_for
+    from pipeline.assistants import CONFIGURED, Roster
+    from pipeline.config import Settings
+    from pipeline.incremental import plan_sync
+
+    plan = plan_sync(
+        Settings.from_env({"CALL_LOGS_START_DATE": "2026-11-01"}),
+        Roster(ids=(A, B), source=CONFIGURED),
+        {},
+        now=NOW,
+    )
+    assert assistants_in(run_config_for(plan.runs[0])) == {A, B}
+    assert assistants_in({}) == set()  # a UI run without config covers everyone
+
+
+def test_a_tick_leaves_assistants_to_a_run_still_syncing_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dagster_project.definitions import defs
+    from dagster_project.jobs import SYNC_JOB_NAME
+
+    resource = CallLogsResource(
+        api_url="http://127.0.0.1:9",
+        api_key="k",
+        data_dir=str(tmp_path),
+        start_date="2026-11-15",
+        assistant_ids=f"{A},{B}",
+    )
+    monkeypatch.setenv("CALL_LOGS_API_URL", "http://127.0.0.1:9")  # the job's resource config
+    monkeypatch.setenv("CALL_LOGS_API_KEY", "k")
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(
+            instance=instance, scheduled_execution_time=NOW, resources={"calllogs": resource}
+        )
+        (first, *_) = incremental_sync.evaluate_tick(context).run_requests or []
+        instance.create_run_for_job(
+            defs.resolve_job_def(SYNC_JOB_NAME),
+            run_config=first.run_config,
+            tags=first.tags,
+            status=dg.DagsterRunStatus.STARTED,
+        )
+        again = incremental_sync.evaluate_tick(context)
+    assert not again.run_requests  # both are still being synced by the first run
+    assert again.skip_message
