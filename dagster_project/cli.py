@@ -6,12 +6,14 @@ Every failure ends in one line on stderr saying what happened and what to do, an
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.config import Settings
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from pipeline.incremental import RunPlan, SyncPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+SIM_PORT_ENV, DEFAULT_SIM_PORT = "CALL_LOGS_SIM_PORT", 8787
 
 
 def _day(text: str) -> date:
@@ -76,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
-    sim.add_argument("--port", type=int, default=8787)
+    sim.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help=f"port on 127.0.0.1 (default ${SIM_PORT_ENV} or {DEFAULT_SIM_PORT}; 0 = any free)",
+    )
     sim.add_argument("--seed", type=int, default=42)
     sim.add_argument("--faults", default=None, help="e.g. 429=0.05,500=0.03,drop=0.01")
     sim.add_argument("--calls-per-day", type=int, default=80)
@@ -90,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="simulator + sync of the last days + metrics, no key needed")
     demo.add_argument("--days", type=int, default=7)
     demo.add_argument("--seed", type=int, default=42)
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the demo's lake, warehouse and Dagster runs go (default ./demo-data; never "
+        "CALL_LOGS_DATA_DIR)",
+    )
     return parser
 
 
@@ -161,15 +176,35 @@ def _report(run: RunPlan, outcome: RunOutcome) -> int:
 def _simulate(args: argparse.Namespace) -> int:
     from pipeline.simulator.cli import serve_forever
 
-    return serve_forever(
-        port=args.port,
-        seed=args.seed,
-        faults=args.faults,
-        calls_per_day=args.calls_per_day,
-        history_days=args.history_days,
-        assistants=args.assistants,
-        latency_ms=args.latency_ms,
-    )
+    port = args.port if args.port is not None else _sim_port()
+    try:
+        return serve_forever(
+            port=port,
+            seed=args.seed,
+            faults=args.faults,
+            calls_per_day=args.calls_per_day,
+            history_days=args.history_days,
+            assistants=args.assistants,
+            latency_ms=args.latency_ms,
+        )
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise ConfigError(
+            f"port {port} on 127.0.0.1 is already in use (another simulator or program); pick "
+            "another with --port N, or CALL_LOGS_SIM_PORT=N for `make ui` and `calllogs simulate`"
+        ) from None
+    except ValueError as exc:  # a bad --faults spec or simulator setting
+        raise ConfigError(f"{exc}; see `calllogs simulate --help`") from None
+
+
+def _sim_port() -> int:
+    raw = os.environ.get(SIM_PORT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_SIM_PORT
+    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
+        raise ConfigError(f"{SIM_PORT_ENV}={raw!r} is not a port number (0-65535)")
+    return int(raw)
 
 
 def _sql(args: argparse.Namespace) -> int:
@@ -191,7 +226,18 @@ def _sql(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from dagster_project.demo import run_demo
 
-    return run_demo(days=args.days, seed=args.seed, echo=_progress)
+    return run_demo(days=args.days, seed=args.seed, data_dir=args.data_dir, echo=_progress)
+
+
+def load_dotenv_file(directory: Path | None = None) -> Path | None:
+    """Read ``.env`` of the current directory into the environment; set variables win."""
+    path = (directory or Path.cwd()) / ".env"
+    if not path.is_file():
+        return None
+    from dotenv import load_dotenv
+
+    load_dotenv(path, override=False)
+    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,6 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=".*(beta|preview|experimental).*")
     parser = build_parser()
     args = parser.parse_args(argv)
+    load_dotenv_file()
     handlers = {"sync": _sync, "simulate": _simulate, "sql": _sql, "demo": _demo}
     try:
         return handlers[args.command](args)

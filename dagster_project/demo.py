@@ -1,31 +1,52 @@
-"""`make demo`: the bundled simulator, a real Dagster sync of the last days, a metrics table."""
+"""`make demo`: the bundled simulator, a real Dagster sync of the last days, a metrics table.
+
+The demo never writes into the configured warehouse, lake or Dagster instance: everything goes to
+a data dir of its own (``./demo-data`` unless ``--data-dir`` says otherwise), which it names.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from pipeline.config import Settings
+DEMO_DATA_DIR = Path("demo-data")
+
+# Settings of the user's own platform that must not leak into the demo's sync.
+_USER_SETTINGS = (
+    "CALL_LOGS_LAKE_URL",
+    "CALL_LOGS_S3_ENDPOINT_URL",
+    "CALL_LOGS_HASH_PHONE_NUMBERS",
+    "CALL_LOGS_PHONE_HASH_KEY",
+)
 
 
-def run_demo(*, days: int, seed: int, echo: Callable[[str], None]) -> int:
+def run_demo(*, days: int, seed: int, data_dir: Path | None, echo: Callable[[str], None]) -> int:
     from pipeline.simulator import SimulatorConfig, SimulatorServer
 
-    settings = Settings.from_env()
+    home_dir = (data_dir or DEMO_DATA_DIR).absolute()
     today = datetime.now(UTC).date()
     start, end = today - timedelta(days=days - 1), today + timedelta(days=1)
     config = SimulatorConfig(seed=seed, history_days=max(30, days + 2))
     with SimulatorServer(config) as sim:
         echo(f"simulator: {len(sim.assistant_ids)} assistants on {sim.url}")
+        echo(f"demo data dir: {home_dir} (your configured warehouse is not touched)")
+        for name in _USER_SETTINGS:
+            os.environ.pop(name, None)
         os.environ["CALL_LOGS_API_URL"] = sim.url
         os.environ["CALL_LOGS_API_KEY"] = sim.api_key
         os.environ["CALL_LOGS_ASSISTANT_IDS"] = ""  # discover them via GET /assistant/list
-        os.environ.setdefault("CALL_LOGS_DATA_DIR", str(settings.data_dir))
+        os.environ["CALL_LOGS_DATA_DIR"] = str(home_dir)
+        os.environ["CALL_LOGS_START_DATE"] = sim.history_start.date().isoformat()
+        os.environ["DAGSTER_HOME"] = str(home_dir / "dagster_home")
 
+        # Imported only now: the Dagster definitions read the settings when they load.
         from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
+        from pipeline.config import Settings
 
-        home = ensure_dagster_home(Settings.from_env())
+        settings = Settings.from_env()
+        home = ensure_dagster_home(settings)
         attach_progress(echo)
         outcome = run_sync(start, end)
     if not outcome.success:
@@ -46,9 +67,7 @@ def run_demo(*, days: int, seed: int, echo: Callable[[str], None]) -> int:
         f"Dagster runs: {home}\n"
         "Next:\n"
         "  make ui                                  # Dagster UI (with the simulator) on :3000\n"
-        "  .venv/bin/calllogs sql                   # interactive SQL prompt\n"
-        '  .venv/bin/calllogs sql "SELECT call_date, assistant_id, calls, answer_rate '
-        'FROM daily_assistant_metrics ORDER BY 1 DESC LIMIT 10"',
+        f"  CALL_LOGS_DATA_DIR={home_dir} .venv/bin/calllogs sql   # SQL on the demo warehouse",
         flush=True,
     )
     return 0

@@ -315,9 +315,19 @@ def _progress_line(part: PartitionReport) -> str:
     extra = f", {part.rejected} rejected" if part.rejected else ""
     pending = f", {part.non_final} in progress" if part.non_final else ""
     return (
-        f"assistant {part.assistant_id} day {part.day}: {part.calls} calls{extra}{pending}, "
-        f"{part.requests} requests (API total {part.api_total}, verified {part.verified_calls})"
+        f"assistant {part.assistant_id} day {part.day}: {_count(part.calls, 'call')}{extra}"
+        f"{pending}, {_requests(part.requests)} (API total {part.api_total}, verified "
+        f"{part.verified_calls})"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _requests(number: int) -> str:
+    # A day read in one window with its neighbours has no request of its own.
+    return _count(number, "request") if number else "read with the days around it"
 
 
 def load_lake_into_warehouse(

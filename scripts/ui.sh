@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make ui`: Dagster's UI on this project with a persistent DAGSTER_HOME. Without a configured API
-# (CALL_LOGS_API_URL unset) the bundled simulator runs alongside, so materialising and
-# backfilling work out of the box.
+# (CALL_LOGS_API_URL unset) the bundled simulator runs alongside (port $CALL_LOGS_SIM_PORT, default
+# 8787) on the demo's data dir (./demo-data), so materialising and backfilling work out of the box.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 if [[ -f .env ]]; then set -a; source .env; set +a; fi
-export CALL_LOGS_DATA_DIR="${CALL_LOGS_DATA_DIR:-$PWD/data}"
+# With the bundled simulator the UI shows the demo's data dir (`make demo`), never a real one.
+if [[ -z "${CALL_LOGS_API_URL:-}" ]]; then DEFAULT_DATA="$PWD/demo-data"; else DEFAULT_DATA="$PWD/data"; fi
+export CALL_LOGS_DATA_DIR="${CALL_LOGS_DATA_DIR:-$DEFAULT_DATA}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$CALL_LOGS_DATA_DIR/dagster_home}"
 mkdir -p -m 700 "$CALL_LOGS_DATA_DIR" "$DAGSTER_HOME"
 [[ -f "$DAGSTER_HOME/dagster.yaml" ]] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
@@ -21,8 +23,15 @@ if [[ -z "${CALL_LOGS_API_URL:-}" ]]; then
   SIM_PID=$!
   for _ in $(seq 1 50); do
     grep -q "CALL_LOGS_API_KEY" "$CALL_LOGS_DATA_DIR/simulator.log" 2>/dev/null && break
+    kill -0 "$SIM_PID" 2>/dev/null || break
     sleep 0.2
   done
+  if ! grep -q '^export CALL_LOGS_API_URL=' "$CALL_LOGS_DATA_DIR/simulator.log" 2>/dev/null; then
+    # `calllogs simulate` explains itself in one line (a busy port, a bad setting).
+    reason="$(grep 'calllogs: error' "$CALL_LOGS_DATA_DIR/simulator.log" | tail -n 1)"
+    echo "${reason:-calllogs: error: the bundled simulator did not start; see $CALL_LOGS_DATA_DIR/simulator.log}" >&2
+    exit 1
+  fi
   # The simulator prints ready-to-use `export` lines (its demo key is not a secret).
   eval "$(grep '^export ' "$CALL_LOGS_DATA_DIR/simulator.log")"
   export CALL_LOGS_ASSISTANT_IDS=""

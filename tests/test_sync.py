@@ -69,7 +69,7 @@ def test_library_sync_is_exact_and_reports_each_window(
     assert_warehouse_equals_truth(settings.warehouse_path, sim, start, FROZEN_NOW)
     # one line per (assistant, day): assistant, day, calls, requests
     assert len(lines) == len(sim.assistant_ids) * 3
-    assert all("calls" in line and "requests" in line for line in lines)
+    assert all(" call" in line and "(API total" in line for line in lines)
 
 
 def test_incremental_plan_after_a_sync_rereads_only_the_lookback(
@@ -176,3 +176,17 @@ def test_one_assistants_exhausted_retries_leave_the_others_synced(
         [broken],
     )
     assert rows == [(3,)]
+
+
+def test_progress_lines_read_as_plain_english() -> None:
+    from datetime import date
+
+    from pipeline.sync import PartitionReport, _progress_line
+
+    def line(calls: int, requests: int) -> str:
+        part = PartitionReport(date(2026, 11, 1), "a", calls, 0, 0, 0, calls, calls, requests)
+        return _progress_line(part)
+
+    assert "1 call, 1 request (" in line(1, 1)
+    assert "2 calls, 3 requests (" in line(2, 3)
+    assert "0 requests" not in line(5, 0) and "read with the days around it" in line(5, 0)
