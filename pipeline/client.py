@@ -211,6 +211,7 @@ class CallLogsClient:
         began = time.monotonic()
         deadline = began + policy.budget_s
         attempt = 0
+        reasons: set[str] = set()
         while True:
             if self._stopped is not None:
                 raise SyncStopped(f"not attempted: {self._stopped}")
@@ -219,6 +220,7 @@ class CallLogsClient:
                 body = self._attempt(path, params, assistant=assistant)
             except _Retryable as failure:
                 self.counters.count_retry(failure.reason)
+                reasons.add(failure.reason)
                 if failure.reason == "connect" and not self.has_answered:
                     deadline = min(deadline, began + FIRST_CONNECT_BUDGET_S)
                 remaining = deadline - time.monotonic()
@@ -227,7 +229,7 @@ class CallLogsClient:
                     wait = max(wait, min(failure.retry_after, policy.max_delay_s))
                 if attempt >= policy.max_attempts or wait >= remaining:
                     raise self._exhausted(
-                        path, failure, attempt, time.monotonic() - began
+                        path, failure, attempt, time.monotonic() - began, same=reasons == {"500"}
                     ) from None
                 log.info(
                     "retrying GET %s (%s) in %.2fs, attempt %d/%d",
@@ -243,10 +245,19 @@ class CallLogsClient:
                 return body
 
     def _exhausted(
-        self, path: str, failure: _Retryable, attempts: int, seconds: float
+        self, path: str, failure: _Retryable, attempts: int, seconds: float, *, same: bool
     ) -> ApiUnavailable:
-        """The error for a request whose retries ran out, with advice that fits the cause."""
+        """The error for a request whose retries ran out, with advice that fits the cause.
+
+        ``same``: every attempt got the platform's own 500, which retrying does not cure.
+        """
         detail = redact(failure.detail, self._key)
+        if same and self.has_answered:
+            return ApiUnavailable(
+                f"GET {path} answered {detail} on all {attempts} attempts while other requests "
+                "succeed: the platform fails on this request itself (often a stored record it "
+                "cannot serve), not the network; report it to the platform with this message"
+            )
         if failure.reason == "connect":
             where = urlsplit(self._base_url)
             address = f"{where.hostname}:{where.port or _default_port(where)}"
@@ -337,7 +348,8 @@ def _server_message(content: bytes) -> str | None:
         for key in ("message", "detail"):
             value = body.get(key)
             if isinstance(value, str):
-                return value[:200]
+                # Server messages can span lines (``str(exc)`` of a validation error): one line.
+                return " ".join(value.split())[:300]
     return None
 
 

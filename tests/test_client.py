@@ -220,3 +220,22 @@ def test_list_assistants_follows_pages() -> None:
     with make_client(handler) as client:
         found = client.list_assistants()
     assert [a["assistant_id"] for a in found] == ids
+
+
+def test_a_500_on_every_attempt_while_others_succeed_is_not_try_again_later() -> None:
+    broken = "550e8400-e29b-41d4-a716-446655440009"
+    message = "Internal Server Error: 1 validation error for CallRecord\ncall_status\n  Input"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if broken in request.url.path:
+            return httpx.Response(500, json={"success": False, "message": message, "data": {}})
+        return httpx.Response(200, content=page_body([], total=0))
+
+    with make_client(handler, attempts=3) as client:
+        client.call_logs_page(ASSISTANT, page=1)  # the API answers others
+        with pytest.raises(ApiUnavailable) as info:
+            client.call_logs_page(broken, page=1)
+    text = str(info.value)
+    assert "\n" not in text and "1 validation error for CallRecord call_status Input" in text
+    assert "all 3 attempts" in text and "report it to the platform" in text
+    assert "try again later" not in text
