@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also log retries, re-read windows and warehouse lock waits to stderr",
     )
 
+    sub.add_parser(
+        "doctor",
+        help="check the configuration, API, key, assistants, data dir, warehouse and Dagster "
+        "instance; print what the next sync will do",
+    )
+
     sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
     sim.add_argument(
         "--port",
@@ -173,6 +179,42 @@ def _report(run: RunPlan, outcome: RunOutcome) -> int:
     return 1
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    """Every check on a line of its own (ok / FAIL and what to do), then the next sync's plan."""
+    from dagster_project.runner import describe_instance
+    from pipeline import doctor
+    from pipeline.sync import make_client
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(doctor.Finding("configuration", False, str(exc)).line(), flush=True)
+        return EXIT_FAILED
+    findings = [doctor.Finding("configuration", True, "every CALL_LOGS_* setting is valid")]
+    findings += [doctor.check_data_dir(settings), doctor.check_warehouse(settings)]
+    findings.append(doctor.Finding("Dagster instance", *describe_instance(settings)))
+    for finding in findings:
+        print(finding.line(), flush=True)
+    try:
+        settings.require_api()
+    except ConfigError as exc:
+        print(doctor.Finding("API and key", False, str(exc)).line(), flush=True)
+        return EXIT_FAILED
+    with make_client(settings) as client:
+        api, roster = doctor.check_api(settings, client)
+        print(api.line(), flush=True)
+        findings.append(api)
+        if roster is not None:
+            for finding in doctor.assistant_findings(roster, client):
+                print(finding.line(), flush=True)
+                findings.append(finding)
+            plan, requests = doctor.next_sync(settings, roster, client)
+            print("next `calllogs sync`:", flush=True)
+            print("\n".join(plan.lines()), flush=True)
+            print(f"estimated requests: ~{requests:,}", flush=True)
+    return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILED
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from pipeline.simulator.cli import serve_forever
 
@@ -247,7 +289,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     load_dotenv_file()
-    handlers = {"sync": _sync, "simulate": _simulate, "sql": _sql, "demo": _demo}
+    handlers = {
+        "sync": _sync,
+        "doctor": _doctor,
+        "simulate": _simulate,
+        "sql": _sql,
+        "demo": _demo,
+    }
     try:
         return handlers[args.command](args)
     except CallLogsError as exc:

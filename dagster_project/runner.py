@@ -79,6 +79,23 @@ def open_instance(home: Path) -> dg.DagsterInstance:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+def describe_instance(settings: Settings) -> tuple[bool, str]:
+    """Whether the Dagster instance opens, and what it holds (for ``calllogs doctor``)."""
+    home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
+    if not (home / "dagster.yaml").exists():
+        return True, f"{home} not created yet (the first sync creates it)"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with dg.DagsterInstance.from_config(str(home)) as instance:
+                runs = instance.get_runs(limit=1)
+                count = instance.get_runs_count()
+    except Exception as exc:  # any failure to open is the finding itself
+        return False, f"{home} does not open ({type(exc).__name__}: {' '.join(str(exc).split())})"
+    last = f"; last run {runs[0].status.value.lower()}" if runs else ""
+    return True, f"{home}: {count} run(s){last}"
+
+
 PID_TAG = "calllogs/pid"
 HOST_TAG = "calllogs/host"
 UNFINISHED = [

@@ -167,7 +167,9 @@ def group_runs(settings: Settings, plans: Sequence[AssistantPlan], *, today: dat
             for p in recent
             if any(start <= d < end for d in p.days)
         }
-        runs.append(RunPlan(start, end, members, recent_reason))
+        reasons = {p.reason for p in recent if p.assistant_id in members}
+        reason = reasons.pop() if len(reasons) == 1 else recent_reason
+        runs.append(RunPlan(start, end, members, reason))
     for days, group in catch_up.items():
         reason = next(p.reason for p in plans if p.assistant_id == group[0])
         for start, end in contiguous_ranges(list(days)):

@@ -90,3 +90,26 @@ def test_make_ui_on_a_busy_simulator_port_stops_with_one_line(
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and f"port {busy_port}" in lines[0], result.stderr
     assert "unbound variable" not in result.stderr
+
+
+def test_doctor_checks_everything_and_prints_the_next_sync(tmp_path: Path) -> None:
+    config = SimulatorConfig(seed=6, now=FROZEN_NOW, history_days=3, api_key=SECRET_KEY)
+    with SimulatorServer(config) as sim:
+        env = base_env(sim, tmp_path / "data", CALL_LOGS_START_DATE="2026-11-17")
+        healthy = run(["doctor"], env)
+        wrong_key = run(["doctor"], {**env, "CALL_LOGS_API_KEY": "not-the-key"})
+    assert healthy.returncode == 0, healthy.stdout + healthy.stderr
+    lines = healthy.stdout.splitlines()
+    checks = [line for line in lines if line.startswith(("ok ", "FAIL"))]
+    assert checks and all(line.startswith("ok ") for line in checks)
+    assert len([line for line in checks if line.startswith("ok   assistant ")]) == 4
+    assert any("API and key" in line and "4 assistant(s) listed" in line for line in checks)
+    assert any(line.startswith("estimated requests: ~") for line in lines)
+    assert any("never synced: everything from 2026-11-17" in line for line in lines)
+    assert wrong_key.returncode == 1
+    failed = [line for line in wrong_key.stdout.splitlines() if line.startswith("FAIL")]
+    assert len(failed) == 1 and "CALL_LOGS_API_KEY" in failed[0]
+    for result in (healthy, wrong_key):
+        for noise in NOISE:
+            assert noise not in result.stdout + result.stderr
+        assert "not-the-key" not in result.stdout + result.stderr
