@@ -172,6 +172,7 @@ def extract_to_lake(
     report.outcomes = planned_outcomes(plan)
     hash_key = phone_hash_key(settings) if settings.hash_phone_numbers else None
     workers = max(1, min(settings.concurrency, len(plan.assistants)))
+    overall = OverallProgress(total=sum(len(o.planned_days) for o in report.outcomes))
     with ThreadPoolExecutor(settings.concurrency, thread_name_prefix="page") as pages:
         extractor = WindowExtractor(client, options=options, page_pool=pages, stats=report.stats)
 
@@ -195,6 +196,7 @@ def extract_to_lake(
                         outcome.synced_days.append(part.day)
                         if progress is not None:
                             progress(_progress_line(part))
+                            overall.day_done(progress)
             except CallLogsError as error:
                 if concerns_everyone(error, api_has_answered=client.has_answered):
                     client.stop(error)
@@ -309,6 +311,46 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
         verified_calls=verified,
         requests=requests,
     )
+
+
+class OverallProgress:
+    """``done/total assistant-days`` with an ETA, at most every ``every_s`` and at the end."""
+
+    def __init__(self, total: int, *, every_s: float = 10.0) -> None:
+        self.total = total
+        self.done = 0
+        self._every = every_s
+        self._began = time.monotonic()
+        self._last = self._began
+        self._lock = threading.Lock()
+
+    def day_done(self, emit: Progress) -> None:
+        with self._lock:
+            self.done += 1
+            now = time.monotonic()
+            if self.done < self.total and now - self._last < self._every:
+                return
+            self._last = now
+            line = self.line(now - self._began)
+        emit(line)
+
+    def line(self, elapsed: float) -> str:
+        share = self.done / self.total if self.total else 1.0
+        left = elapsed / share - elapsed if share else 0.0
+        eta = "done" if self.done >= self.total else f"ETA {_duration(left)}"
+        return (
+            f"progress: {self.done}/{self.total} assistant-days ({share:.0%}), "
+            f"{_duration(elapsed)} elapsed, {eta}"
+        )
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m{whole % 60:02d}s"
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
 def _progress_line(part: PartitionReport) -> str:

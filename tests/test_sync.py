@@ -67,9 +67,13 @@ def test_library_sync_is_exact_and_reports_each_window(
     sync(settings, lines)
     start = FROZEN_NOW.replace(hour=0) - timedelta(days=2)
     assert_warehouse_equals_truth(settings.warehouse_path, sim, start, FROZEN_NOW)
-    # one line per (assistant, day): assistant, day, calls, requests
-    assert len(lines) == len(sim.assistant_ids) * 3
-    assert all(" call" in line and "(API total" in line for line in lines)
+    # one line per (assistant, day): assistant, day, calls, requests; then the overall line
+    windows = [line for line in lines if not line.startswith("progress: ")]
+    assert len(windows) == len(sim.assistant_ids) * 3
+    assert all(" call" in line and "(API total" in line for line in windows)
+    total = len(sim.assistant_ids) * 3
+    assert lines[-1].startswith(f"progress: {total}/{total} assistant-days (100%)")
+    assert lines[-1].endswith("done")
 
 
 def test_incremental_plan_after_a_sync_rereads_only_the_lookback(
@@ -190,3 +194,13 @@ def test_progress_lines_read_as_plain_english() -> None:
     assert "1 call, 1 request (" in line(1, 1)
     assert "2 calls, 3 requests (" in line(2, 3)
     assert "0 requests" not in line(5, 0) and "read with the days around it" in line(5, 0)
+
+
+def test_the_overall_line_estimates_what_is_left() -> None:
+    from pipeline.sync import OverallProgress
+
+    overall = OverallProgress(total=700)
+    overall.done = 70
+    assert overall.line(60.0) == "progress: 70/700 assistant-days (10%), 1m00s elapsed, ETA 9m00s"
+    overall.done = 7
+    assert overall.line(3700.0).endswith("1h01m elapsed, ETA 101h45m")
