@@ -16,14 +16,19 @@ NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 A, B = "550e8400-e29b-41d4-a716-446655440000", "550e8400-e29b-41d4-a716-446655440001"
 
 
-def test_schedule_requests_a_run_carrying_each_assistants_days(tmp_path: Path) -> None:
-    resource = CallLogsResource(
+def two_assistants(data_dir: Path) -> CallLogsResource:
+    """A and B configured (no API needed to plan), never synced, history from 2026-11-15."""
+    return CallLogsResource(
         api_url="http://127.0.0.1:9",
         api_key="k",
-        data_dir=str(tmp_path),
+        data_dir=str(data_dir),
         start_date="2026-11-15",
         assistant_ids=f"{A},{B}",
     )
+
+
+def test_schedule_requests_a_run_carrying_each_assistants_days(tmp_path: Path) -> None:
+    resource = two_assistants(tmp_path)
     with dg.instance_for_test() as instance:
         context = dg.build_schedule_context(
             instance=instance, scheduled_execution_time=NOW, resources={"calllogs": resource}
@@ -62,13 +67,7 @@ def test_a_tick_leaves_assistants_to_a_run_still_syncing_them(
     from dagster_project.definitions import defs
     from dagster_project.jobs import SYNC_JOB_NAME
 
-    resource = CallLogsResource(
-        api_url="http://127.0.0.1:9",
-        api_key="k",
-        data_dir=str(tmp_path),
-        start_date="2026-11-15",
-        assistant_ids=f"{A},{B}",
-    )
+    resource = two_assistants(tmp_path)
     monkeypatch.setenv("CALL_LOGS_API_URL", "http://127.0.0.1:9")  # the job's resource config
     monkeypatch.setenv("CALL_LOGS_API_KEY", "k")
     with dg.instance_for_test() as instance:
