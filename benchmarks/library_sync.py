@@ -46,10 +46,11 @@ def library_sync(
     page_parallelism: int | None = None,
 ) -> SyncResult:
     """One sync of days ``[start, end)`` with the settings ``env`` gives; timed, counted."""
+    from pipeline.client import make_client
     from pipeline.config import Settings
     from pipeline.extract import ExtractOptions
     from pipeline.lake import Lake
-    from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
+    from pipeline.sync import extract_to_lake, load_lake_into_warehouse
     from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env(env)

@@ -20,10 +20,17 @@ from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import SyncRunConfig, plan_of_run
 from pipeline import checks
 from pipeline.checks import CheckOutcome
-from pipeline.outcome import FAILED, REMOVED, from_table, to_table
+from pipeline.client import make_client
+from pipeline.outcome import (
+    FAILED,
+    day_statuses,
+    from_table,
+    planned_pairs,
+    to_table,
+    with_status,
+)
 from pipeline.sqlfiles import read_sql
-from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse, make_client
-from pipeline.windows import days_between
+from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse
 
 API_POOL = "call_logs_api"
 WAREHOUSE_POOL = "warehouse"
@@ -149,31 +156,25 @@ def raw_call_logs(
     progress_log.info(report.summary())
     for outcome in report.failed:
         context.log.error(outcome.advice())
-    for day, metadata in _per_day_metadata(report, start_day, end_day).items():
+    for day, metadata in _per_day_metadata(report).items():
         context.add_asset_metadata(metadata, partition_key=day.isoformat())
     yield dg.MaterializeResult(metadata=_extract_metadata(report))
     yield check_result(checks.schema_drift(report.new_fields), "raw_call_logs")
     yield check_result(checks.assistants_synced(report.outcomes), "raw_call_logs")
 
 
-def _per_day_metadata(report: ExtractReport, start: date, end: date) -> dict[date, dict[str, Any]]:
-    """One metadata dict per day partition: its counts and which assistants synced or failed."""
+def _per_day_metadata(report: ExtractReport) -> dict[date, dict[str, Any]]:
+    """One metadata dict per planned day: its counts and which assistants synced or failed."""
     names = ("calls", "utterances", "rejected", "api_total", "verified_calls", "requests")
     totals = {name: report.by_day(name) for name in names}
     out: dict[date, dict[str, Any]] = {}
-    for day in days_between(start, end):
-        planned = [o for o in report.outcomes if day in o.planned_days]
-        if not planned:
-            continue
-        failed = sorted(o.assistant_id for o in planned if day in o.failed_days)
+    for day, status in day_statuses(report.outcomes).items():
         metadata: dict[str, Any] = {
             name: dg.MetadataValue.int(totals[name].get(day, 0)) for name in names
         }
-        metadata["assistants_synced"] = dg.MetadataValue.int(
-            sum(1 for o in planned if day in o.synced_days)
-        )
-        metadata["assistants_failed"] = dg.MetadataValue.int(len(failed))
-        metadata["failed_assistants"] = dg.MetadataValue.text(", ".join(failed) or "none")
+        metadata["assistants_synced"] = dg.MetadataValue.int(status.synced)
+        metadata["assistants_failed"] = dg.MetadataValue.int(len(status.failed))
+        metadata["failed_assistants"] = dg.MetadataValue.text(", ".join(status.failed) or "none")
         out[day] = metadata
     return out
 
@@ -243,18 +244,14 @@ def warehouse_tables(
         if table in loaded:
             metadata["rows_loaded"] = dg.MetadataValue.int(loaded[table])
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
-    expected = None
-    if outcomes is not None:
-        expected = [
-            (d, o.assistant_id) for o in outcomes if o.status != REMOVED for d in o.planned_days
-        ]
+    expected = None if outcomes is None else planned_pairs(outcomes)
     results = [check(warehouse) for check in checks.WAREHOUSE_CHECKS.values()]
     results.append(checks.reconciliation(warehouse, start_day, end_day, expected))
     results.append(checks.freshness(warehouse, max_age=FRESH_WITHIN))
     results.append(checks.stale_non_final(warehouse, older_than=STALE_AFTER))
     for result in results:
         yield check_result(result, "call_logs")
-    failed = [o for o in outcomes or [] if o.status == FAILED]
+    failed = with_status(outcomes or [], FAILED)
     if failed:
         # Healthy assistants' partitions are loaded above; the run still ends failed.
         raise dg.Failure(

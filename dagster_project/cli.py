@@ -146,19 +146,13 @@ def _sync(args: argparse.Namespace) -> int:
 
 def _plan(args: argparse.Namespace, settings: Settings) -> SyncPlan:
     """The current assistants (asked for, configured or listed), each planned from its state."""
-    from pipeline.assistants import resolve_roster
+    from pipeline.assistants import current_roster
     from pipeline.incremental import plan_from_warehouse, plan_requested
-    from pipeline.sync import make_client
     from pipeline.warehouse import Warehouse
 
     if (args.start is None) != (args.end is None):
         raise ConfigError("give both --start and --end, or neither for the incremental sync")
-    only = args.assistant or ()
-    if only or settings.assistant_ids:
-        roster = resolve_roster(settings, None, only=only)
-    else:
-        with make_client(settings) as client:
-            roster = resolve_roster(settings, client)
+    roster = current_roster(settings, only=args.assistant or ())
     if args.start is not None:
         return plan_requested(args.start, args.end, roster)
     return plan_from_warehouse(settings, Warehouse(settings.warehouse_path), roster)
@@ -183,7 +177,7 @@ def _doctor(args: argparse.Namespace) -> int:
     """Every check on a line of its own (ok / FAIL and what to do), then the next sync's plan."""
     from dagster_project.runner import describe_instance
     from pipeline import doctor
-    from pipeline.sync import make_client
+    from pipeline.client import make_client
 
     try:
         settings = Settings.from_env()

@@ -6,10 +6,9 @@ import os
 
 import dagster as dg
 
-from pipeline.client import CallLogsClient
+from pipeline.client import CallLogsClient, make_client
 from pipeline.config import Settings
 from pipeline.lake import Lake
-from pipeline.sync import make_client
 from pipeline.warehouse import Warehouse
 
 

@@ -27,7 +27,7 @@ from pipeline.config import Settings
 from pipeline.errors import CallLogsError
 from pipeline.incremental import RunPlan
 from pipeline.lake import Lake
-from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table
+from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table, with_status
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -43,11 +43,11 @@ class RunOutcome:
 
     @property
     def failed(self) -> list[AssistantOutcome]:
-        return [o for o in self.assistants if o.status == FAILED]
+        return with_status(self.assistants, FAILED)
 
     @property
     def removed(self) -> list[AssistantOutcome]:
-        return [o for o in self.assistants if o.status == REMOVED]
+        return with_status(self.assistants, REMOVED)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:

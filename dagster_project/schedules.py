@@ -9,9 +9,8 @@ import dagster as dg
 from dagster_project.jobs import SYNC_JOB_NAME, sync_job
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import assistants_in, run_config_for
-from pipeline.assistants import resolve_roster
+from pipeline.assistants import current_roster
 from pipeline.incremental import RunPlan, plan_from_warehouse
-from pipeline.sync import make_client
 
 CRON = os.environ.get("CALL_LOGS_SCHEDULE_CRON", "").strip() or "0 * * * *"
 ASSISTANTS_TAG = "calllogs/assistants"
@@ -70,11 +69,7 @@ def incremental_sync(
     settings = calllogs.settings()
     scheduled = context.scheduled_execution_time
     now = scheduled.astimezone(UTC) if scheduled is not None else None
-    if settings.assistant_ids:
-        roster = resolve_roster(settings, None)
-    else:
-        with make_client(settings) as client:
-            roster = resolve_roster(settings, client)
+    roster = current_roster(settings)
     plan = plan_from_warehouse(settings, calllogs.warehouse(), roster, now=now)
     busy = _assistants_being_synced(context.instance)
     plan = plan.without(busy)

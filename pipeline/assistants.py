@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pipeline.client import CallLogsClient
+from pipeline.client import CallLogsClient, make_client
 from pipeline.config import Settings, validate_assistant_id
 from pipeline.errors import ConfigError
 
@@ -65,3 +65,11 @@ def resolve_roster(
         name = item.get("assistant_name")
         names[assistant] = name if isinstance(name, str) else ""
     return Roster(ids=tuple(sorted(names)), source=DISCOVERED, names=names)
+
+
+def current_roster(settings: Settings, *, only: Sequence[str] = ()) -> Roster:
+    """The roster a sync covers; the API is asked only when assistants are to be discovered."""
+    if only or settings.assistant_ids:
+        return resolve_roster(settings, None, only=only)
+    with make_client(settings) as client:
+        return resolve_roster(settings, client)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.outcome import FAILED, SYNCED, AssistantOutcome
+from pipeline.outcome import FAILED, SYNCED, AssistantOutcome, with_status
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 
@@ -102,7 +102,8 @@ def reconciliation(
         params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
         pairs = warehouse.query(read_sql("checks/synced_partitions.sql"), params)
     else:
-        days, ids = zip(*sorted(set(expected)), strict=True) if expected else ((), ())
+        unique = sorted(set(expected))
+        days, ids = zip(*unique, strict=True) if unique else ((), ())
         pairs = pa.table({"call_date": list(days), "assistant_id": list(ids)})
     tables = {"expected_partitions": pairs.cast(EXPECTED_SCHEMA)}
     rows = warehouse.query(read_sql("checks/reconciliation.sql"), tables=tables).to_pylist()
@@ -120,8 +121,8 @@ def reconciliation(
 
 def assistants_synced(outcomes: Sequence[AssistantOutcome]) -> CheckOutcome:
     """Every assistant of the run synced all its days (removed ones are not failures)."""
-    failed = [o for o in outcomes if o.status == FAILED]
-    synced = sum(1 for o in outcomes if o.status == SYNCED)
+    failed = with_status(outcomes, FAILED)
+    synced = len(with_status(outcomes, SYNCED))
     return CheckOutcome(
         name="assistants_synced",
         passed=not failed,

@@ -19,7 +19,7 @@ from urllib.parse import SplitResult, urlsplit
 import httpx
 import orjson
 
-from pipeline.config import Secret, validate_assistant_id
+from pipeline.config import Secret, Settings, validate_assistant_id
 from pipeline.errors import (
     ApiError,
     ApiUnavailable,
@@ -333,6 +333,19 @@ class CallLogsClient:
                 "check the API's status and try again later"
             )
         return body
+
+
+def make_client(settings: Settings) -> CallLogsClient:
+    """The client a sync uses, built from the settings (the key must be set)."""
+    settings.require_api()
+    return CallLogsClient(
+        settings.api_url,
+        settings.api_key,
+        timeout_s=settings.request_timeout_s,
+        retry=RetryPolicy(budget_s=settings.retry_budget_s),
+        max_in_flight=settings.concurrency,
+        max_requests_per_second=settings.max_requests_per_second,
+    )
 
 
 def _default_port(url: SplitResult) -> int:

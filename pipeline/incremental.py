@@ -14,7 +14,7 @@ through its history.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from pipeline.assistants import Roster
@@ -82,7 +82,7 @@ class SyncPlan:
         for run in self.runs:
             kept = {a: r for a, r in run.assistants.items() if a not in skip}
             if kept or run.retire:
-                runs.append(RunPlan(run.start, run.end, kept, run.reason, run.retire, run.names))
+                runs.append(replace(run, assistants=kept))
         plans = tuple(p for p in self.assistants if p.assistant_id not in skip)
         return SyncPlan(assistants=plans, runs=tuple(runs), retired=self.retired)
 
@@ -210,16 +210,13 @@ def plan_sync(
     if retired and not runs:
         runs = [RunPlan(today, today + ONE_DAY, {}, "record removed assistants")]
     if runs:
-        runs[0] = RunPlan(
-            runs[0].start, runs[0].end, runs[0].assistants, runs[0].reason, retire=retired
-        )
+        runs[0] = replace(runs[0], retire=retired)
     named = [_with_names(run, roster.names) for run in runs]
     return SyncPlan(assistants=plans, runs=tuple(named), retired=retired)
 
 
 def _with_names(run: RunPlan, names: Mapping[str, str]) -> RunPlan:
-    own = {a: names[a] for a in run.assistants if names.get(a)}
-    return RunPlan(run.start, run.end, run.assistants, run.reason, run.retire, own)
+    return replace(run, names={a: names[a] for a in run.assistants if names.get(a)})
 
 
 def plan_requested(

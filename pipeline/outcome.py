@@ -125,6 +125,40 @@ class AssistantOutcome:
         )
 
 
+def with_status(outcomes: Iterable[AssistantOutcome], status: str) -> list[AssistantOutcome]:
+    return [o for o in outcomes if o.status == status]
+
+
+def planned_pairs(outcomes: Iterable[AssistantOutcome]) -> list[tuple[date, str]]:
+    """Every (day, assistant) a run was asked for (removed assistants were asked for nothing)."""
+    return [
+        (day, o.assistant_id) for o in outcomes if o.status != REMOVED for day in o.planned_days
+    ]
+
+
+@dataclass(frozen=True)
+class DayStatus:
+    """Which assistants synced or failed one day of a run."""
+
+    synced: int
+    failed: tuple[str, ...]
+
+
+def day_statuses(outcomes: Iterable[AssistantOutcome]) -> dict[date, DayStatus]:
+    """Per planned day: how many assistants synced it and which failed (one pass per outcome)."""
+    synced: dict[date, int] = {}
+    failed: dict[date, list[str]] = {}
+    for outcome in outcomes:
+        for day in outcome.planned_days:
+            synced.setdefault(day, 0)
+            failed.setdefault(day, [])
+        for day in set(outcome.synced_days):
+            synced[day] = synced.get(day, 0) + 1
+        for day in outcome.failed_days:
+            failed[day].append(outcome.assistant_id)
+    return {day: DayStatus(synced[day], tuple(sorted(failed[day]))) for day in sorted(synced)}
+
+
 def error_kind(error: CallLogsError) -> str:
     if isinstance(error, AssistantNotFound):
         return "not_found"

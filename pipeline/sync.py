@@ -29,9 +29,9 @@ from pipeline.outcome import (
     assistant_rows,
     concerns_everyone,
     failure_rows,
+    with_status,
 )
 from pipeline.privacy import phone_hash_key
-from pipeline.retry import RetryPolicy
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from pipeline.windows import days_between, floor_ms, midnight
@@ -89,7 +89,7 @@ class ExtractReport:
 
     @property
     def failed(self) -> list[AssistantOutcome]:
-        return [o for o in self.outcomes if o.status == FAILED]
+        return with_status(self.outcomes, FAILED)
 
     def summary(self) -> str:
         failed = f" ({len(self.failed)} failed)" if self.failed else ""
@@ -101,18 +101,6 @@ class ExtractReport:
             f"{self.total('verified_calls')}; {self.requests} requests, {self.retries} retries, "
             f"{self.stats.mismatches} re-read window(s) in {self.seconds:.1f}s"
         )
-
-
-def make_client(settings: Settings) -> CallLogsClient:
-    settings.require_api()
-    return CallLogsClient(
-        settings.api_url,
-        settings.api_key,
-        timeout_s=settings.request_timeout_s,
-        retry=RetryPolicy(budget_s=settings.retry_budget_s),
-        max_in_flight=settings.concurrency,
-        max_requests_per_second=settings.max_requests_per_second,
-    )
 
 
 def resolve_assistants(settings: Settings, client: CallLogsClient) -> list[str]:

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
+from pipeline.client import make_client
 from pipeline.config import Settings
 from pipeline.lake import Lake
 from pipeline.simulator import SimulatorConfig, SimulatorServer
 from pipeline.simulator.testing import FROZEN_NOW
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
+from pipeline.sync import extract_to_lake, load_lake_into_warehouse
 from pipeline.timeparse import parse_timestamp
 from pipeline.warehouse import Warehouse
 from tests.test_metrics import expected_daily, expected_sip_failures

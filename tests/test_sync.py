@@ -10,14 +10,14 @@ import httpx
 import pytest
 
 from pipeline.assistants import CONFIGURED, Roster
-from pipeline.client import CallLogsClient
+from pipeline.client import CallLogsClient, make_client
 from pipeline.config import Secret, Settings
 from pipeline.incremental import plan_from_warehouse
 from pipeline.lake import Lake
 from pipeline.retry import RetryPolicy
 from pipeline.simulator import SimulatorConfig, SimulatorServer
 from pipeline.simulator.testing import FROZEN_NOW
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse, make_client
+from pipeline.sync import extract_to_lake, load_lake_into_warehouse
 from pipeline.warehouse import Warehouse
 from tests.e2e.helpers import assert_warehouse_equals_truth, truth_calls, warehouse_rows
 
