@@ -16,7 +16,7 @@ import dagster as dg
 from pipeline.assistants import resolve_roster
 from pipeline.client import CallLogsClient
 from pipeline.config import Settings, validate_assistant_id
-from pipeline.incremental import DayRange, RunPlan
+from pipeline.incremental import DayRange, RunPlan, plan_requested
 
 ASSET_WITH_PLAN = "raw_call_logs"
 
@@ -74,14 +74,7 @@ def plan_of_run(
 ) -> RunPlan:
     """The run's plan: from its config, else every current assistant over ``[start, end)``."""
     if config.assistants is None:
-        roster = resolve_roster(settings, client)
-        return RunPlan(
-            start,
-            end,
-            {a: ((start, end),) for a in roster.ids},
-            "every current assistant",
-            names={a: n for a, n in roster.names.items() if n},
-        )
+        return plan_requested(start, end, resolve_roster(settings, client)).runs[0]
     assistants = {
         validate_assistant_id(item.assistant_id): tuple(
             _clipped(_parse_range(text), start, end) for text in item.days

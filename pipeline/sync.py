@@ -147,15 +147,13 @@ def extract_to_lake(
     """
     began = time.monotonic()
     settings.ensure_data_dir()
-    frozen_window(start_day, end_day, now)  # validates the range
     frozen_now = floor_ms(now or datetime.now(UTC))
+    window_start, window_end = frozen_window(start_day, end_day, frozen_now)
     if plan is None:
         ids = list(assistants) if assistants is not None else resolve_assistants(settings, client)
         plan = RunPlan(start_day, end_day, {a: ((start_day, end_day),) for a in ids}, "range")
     report = ExtractReport(
-        assistants=list(plan.assistants),
-        window_start=midnight(start_day),
-        window_end=min(midnight(end_day), frozen_now),
+        assistants=list(plan.assistants), window_start=window_start, window_end=window_end
     )
     report.outcomes = planned_outcomes(plan)
     hash_key = phone_hash_key(settings) if settings.hash_phone_numbers else None
