@@ -8,6 +8,8 @@
 | ``GET /_sim/truth/{assistant_id}?start=ISO&end=ISO`` | records now held, started in [start, end) |
 | ``POST /_sim/insert/{assistant_id}?started_at=ISO&final=true`` | add one call now; its record |
 | ``POST /_sim/phantom/{assistant_id}?started_at=ISO`` | count a call never served; echoes both |
+| ``POST /_sim/poison/{assistant_id}?started_at=ISO`` | add a call every page of which is a 500 |
+| ``POST /_sim/cure?room_name=R`` | serve a poisoned call again; ``{"cured": bool}`` |
 | ``GET /_sim/stats`` | request, fault, insert and phantom counters |
 | ``GET /_sim/assistants`` | ``{"assistant_ids": [...active, by index...], "deleted": [...]}`` |
 | ``POST /_sim/assistants/add`` | new assistant, listed first, full history; ``{"assistant_id"}`` |
@@ -97,6 +99,14 @@ def _phantom(app: SimulatorApp, assistant_id: str, arg: Arg) -> Any:
     return {"assistant_id": assistant_id, "started_at": from_ms(to_ms(started_at)).isoformat()}
 
 
+def _poison(app: SimulatorApp, assistant_id: str, arg: Arg) -> Any:
+    return app.poison_call(assistant_id, parse_instant(_require(arg, "started_at")))
+
+
+def _cure(app: SimulatorApp, _: str, arg: Arg) -> Any:
+    return {"cured": app.cure(_require(arg, "room_name"))}
+
+
 # (method, first path segment, the rest of the path or "" for none, or None for "any non-empty")
 _ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("GET", "now", ""): _now,
@@ -109,6 +119,8 @@ _ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("GET", "truth", None): _truth,
     ("POST", "insert", None): _insert,
     ("POST", "phantom", None): _phantom,
+    ("POST", "poison", None): _poison,
+    ("POST", "cure", ""): _cure,
 }
 
 

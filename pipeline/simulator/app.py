@@ -56,6 +56,16 @@ _RATE_LIMITED = orjson.dumps(
 _SERVER_ERROR = orjson.dumps(
     {"success": False, "message": "Internal Server Error: database connection reset", "data": {}}
 )
+# What the platform answers for a page holding a record its own model rejects (api-behaviour.md).
+_POISONED_PAGE = orjson.dumps(
+    {
+        "success": False,
+        "message": "Internal Server Error: 1 validation error for CallRecord\ncall_status\n  "
+        "Input should be 'initiated', 'ringing', 'answered', 'completed', 'failed' or "
+        "'no_answer' [type=enum, input_value='reaped', input_type=str]",
+        "data": {},
+    }
+)
 _HTML = "text/html"
 
 
@@ -66,6 +76,7 @@ class SimulatorApp:
         self.store = store
         self.faults = FaultInjector(cfg.faults, cfg.seed)
         self._request_numbers = itertools.count()
+        self._poisoned: set[str] = set()  # room names of records no page can hold
         self._stats_lock = threading.Lock()
         self._stats: dict[str, int] = dict.fromkeys(
             (
@@ -75,6 +86,7 @@ class SimulatorApp:
                 "admin_requests",
                 "records_served",
                 "live_inserts",
+                "poisoned_pages",
                 "responses_2xx",
                 "responses_4xx",
                 "responses_5xx",
@@ -211,6 +223,9 @@ class SimulatorApp:
         if self.store.maybe_live_insert(index, query.lo_ms, query.hi_ms, now_ms):
             self._count(live_inserts=1)
         total, plans = select_page(self.store, index, query, now_ms, self._tie_rng)
+        if self._poisoned and any(plan.room_name in self._poisoned for plan in plans):
+            self._count(poisoned_pages=1)
+            return 500, _POISONED_PAGE
         bodies = [self.store.version(plan, now_ms).body for plan in plans]
         self._count(records_served=len(bodies))
         meta = orjson.dumps(query.paging.meta(total))
@@ -270,6 +285,23 @@ class SimulatorApp:
         plan = self.store.insert(self._index(assistant_id), to_ms(started_at), now_ms, final)
         result: dict[str, Any] = orjson.loads(self.store.version(plan, now_ms).body)
         return result
+
+    def poison_call(self, assistant_id: str, started_at: datetime) -> dict[str, Any]:
+        """Add one finished call that the platform cannot serve: every page holding it is a 500."""
+        record = self.insert_call(assistant_id, started_at, final=True)
+        self._poisoned.add(str(record["room_name"]))
+        return record
+
+    def cure(self, room_name: str) -> bool:
+        """Let a poisoned record be served again (the platform fixed it); False if it was not."""
+        if room_name not in self._poisoned:
+            return False
+        self._poisoned.discard(room_name)
+        return True
+
+    @property
+    def poisoned_rooms(self) -> frozenset[str]:
+        return frozenset(self._poisoned)
 
     def add_phantom(self, assistant_id: str, started_at: datetime) -> None:
         """Make every query whose range holds ``started_at`` count one call it never serves."""

@@ -130,6 +130,21 @@ class SimulatorServer:
         """
         return self.app.insert_call(assistant_id, started_at, final)
 
+    def poison_call(self, assistant_id: str, started_at: datetime) -> dict[str, Any]:
+        """Test hook: a finished call the platform cannot serve (its record fails the server's own
+        model). It is counted in every total and held in truth(), but every page that would hold
+        it answers ``500 Internal Server Error: 1 validation error for CallRecord …``, every time.
+        Returns its record."""
+        return self.app.poison_call(assistant_id, started_at)
+
+    def cure(self, room_name: str) -> bool:
+        """Test hook: serve a poisoned record again, as after a fix on the platform."""
+        return self.app.cure(room_name)
+
+    @property
+    def poisoned_rooms(self) -> frozenset[str]:
+        return self.app.poisoned_rooms
+
     def add_phantom(self, assistant_id: str, started_at: datetime) -> None:
         """Test hook: a call counted in ``pagination.total`` but never on any page.
 
