@@ -53,7 +53,7 @@ def run_demo(*, days: int, seed: int, data_dir: Path | None, echo: Callable[[str
         echo(f"calllogs: error: demo sync failed (Dagster run {outcome.run_id}): {outcome.error}")
         return 1
     from pipeline.sqlfiles import read_sql
-    from pipeline.sqlshell import format_table
+    from pipeline.sqlformat import format_table
     from pipeline.warehouse import Warehouse
 
     warehouse = Warehouse(settings.warehouse_path)

@@ -49,3 +49,7 @@ class LakeError(CallLogsError):
 
 class WarehouseError(CallLogsError):
     """The DuckDB warehouse could not be read or written."""
+
+
+class QueryCancelled(WarehouseError):
+    """A query was interrupted (Ctrl-C) before it finished."""

@@ -27,7 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.errors import WarehouseError
+from pipeline.errors import QueryCancelled, WarehouseError
 from pipeline.schemas import (
     CALL_LOGS_SCHEMA,
     REJECTED_LOGS_SCHEMA,
@@ -35,6 +35,7 @@ from pipeline.schemas import (
     TRANSCRIPTS_SCHEMA,
 )
 from pipeline.sqlfiles import read_sql, sql_files
+from pipeline.wording import count
 
 LOGGER = logging.getLogger(__name__)
 
@@ -129,8 +130,9 @@ class LoadStats:
 
     def summary(self) -> str:
         return (
-            f"warehouse: loaded {self.partitions} partition(s), {self.calls} calls, "
-            f"{self.utterances} utterances, {self.rejected} rejected in {self.seconds:.2f}s"
+            f"warehouse: loaded {count(self.partitions, 'partition')}, "
+            f"{count(self.calls, 'call')}, {count(self.utterances, 'utterance')}, "
+            f"{self.rejected} rejected in {self.seconds:.2f}s"
         )
 
 
@@ -230,6 +232,54 @@ class Warehouse:
             except duckdb.Error as exc:
                 raise self._error(exc, "the query") from exc
         return result if result is not None else pa.table({})
+
+    @contextmanager
+    def stream(
+        self, statement: str, batch_rows: int = 10_000
+    ) -> Iterator[tuple[pa.Schema | None, Iterator[pa.RecordBatch]]]:
+        """Run one statement read-only and stream its result as Arrow record batches.
+
+        Yields ``(schema, batches)``; ``schema`` is None for a statement that returns no rows.
+        The connection stays open until the block ends. Ctrl-C (DuckDB interrupts the query)
+        raises :class:`QueryCancelled`.
+        """
+        if not self.path.exists():
+            raise WarehouseError(
+                f"there is no warehouse at {self.path} yet; run `calllogs sync` to create it"
+            )
+        with self._connection(read_only=True) as con:
+            try:
+                relation = con.sql(statement)
+                if relation is None:
+                    yield None, iter(())
+                    return
+                reader = relation.to_arrow_reader(batch_rows)
+                if reader.schema.equals(_NO_RESULT):  # SET, BEGIN, ATTACH, …: nothing to show
+                    answer = reader.read_all()
+                    reader = pa.RecordBatchReader.from_batches(answer.schema, answer.to_batches())
+                    if answer.num_rows == 0:
+                        yield None, iter(())
+                        return
+            except (duckdb.Error, RuntimeError) as exc:
+                raise self._query_error(exc) from exc
+            try:
+                yield reader.schema, self._batches(reader)
+            finally:
+                con.interrupt()
+
+    def _batches(self, reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+        try:
+            yield from reader
+        except (duckdb.Error, RuntimeError) as exc:
+            raise self._query_error(exc) from exc
+
+    def _query_error(self, exc: Exception) -> WarehouseError:
+        if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
+            return QueryCancelled("query cancelled")
+        if isinstance(exc, duckdb.Error):
+            return self._error(exc, "the query")
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return WarehouseError(f"warehouse {self.path}: the query failed: {message}")
 
     def sync_state(self) -> pa.Table:
         """Every synced partition, ordered by assistant and day (empty on a new warehouse)."""
@@ -348,6 +398,19 @@ class Warehouse:
         return WarehouseError(
             f"warehouse {self.path}: {doing} failed: {_one_line(exc)}; {_hint(exc)}"
         )
+
+
+# What DuckDB answers for a statement that returns nothing (SET, BEGIN, ATTACH, …).
+_NO_RESULT = pa.schema({"Success": pa.bool_()})
+
+
+def split_statements(sql: str) -> list[str]:
+    """The statements of a piece of SQL, in order (all of it as one when it does not parse)."""
+    try:
+        statements = [statement.query.strip() for statement in duckdb.extract_statements(sql)]
+    except duckdb.Error:
+        return [sql.strip()] if sql.strip() else []
+    return [statement for statement in statements if statement.rstrip(";").strip()]
 
 
 def _process_lock(path: Path) -> threading.Lock:

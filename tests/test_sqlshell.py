@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
-from pipeline.sqlshell import PROMPT, format_table, interactive, run_sql
+from pipeline.errors import WarehouseError
+from pipeline.sqlshell import PROMPT, interactive, run_script, run_sql
 from pipeline.warehouse import Warehouse
 from tests.warehouse_fixtures import ASSISTANT_A, DAY_1, DAY_2, random_load
 
@@ -21,62 +20,10 @@ def warehouse(tmp_path: Path) -> Warehouse:
     return warehouse
 
 
-def run_script(warehouse: Warehouse, script: str) -> tuple[int, str]:
+def run_script_at_prompt(warehouse: Warehouse, script: str) -> tuple[int, str]:
     out = io.StringIO()
     status = interactive(warehouse, stdin=io.StringIO(script), stdout=out)
     return status, out.getvalue()
-
-
-def test_format_table_aligns_columns_and_counts_rows() -> None:
-    table = pa.table({"name": ["a", "bbbbbb"], "calls": pa.array([7, 1234], pa.int64())})
-    lines = format_table(table).splitlines()
-    assert lines[-1] == "(2 rows)"
-    body = [line for line in lines if line.startswith("| ")]
-    assert len({len(line) for line in lines[:-1]}) == 1  # every table line is equally wide
-    assert "name" in body[0] and "calls" in body[0]
-    assert body[1].endswith("    7 |") and body[2].endswith(" 1234 |")  # numbers right-aligned
-
-
-def test_format_table_shows_timestamps_in_utc_iso_form() -> None:
-    berlin = timezone(timedelta(hours=1))
-    moments = pa.array(
-        [datetime(2025, 3, 1, 10, 30, tzinfo=berlin), datetime(2025, 3, 1, 0, 0, 0, 5, tzinfo=UTC)],
-        pa.timestamp("us", tz="Europe/Berlin"),
-    )
-    text = format_table(pa.table({"at": moments, "day": [date(2025, 3, 1), None]}))
-    assert "2025-03-01T09:30:00Z" in text
-    assert "2025-03-01T00:00:00.000005Z" in text
-    assert "2025-03-01 " in text and "NULL" in text
-    assert text.endswith("(2 rows)")
-
-
-def test_format_table_shows_intervals_as_durations() -> None:
-    table = pa.table(
-        {
-            "age": pa.array(
-                [pa.MonthDayNano([0, 2, 5_400_000_000_000]), pa.MonthDayNano([3, 0, 0])],
-                pa.month_day_nano_interval(),
-            )
-        }
-    )
-    text = format_table(table)
-    assert "2 days 1:30:00" in text and "3 months" in text
-
-
-def test_format_table_truncates_long_text_and_keeps_one_line_per_row() -> None:
-    table = pa.table({"text": ["x" * 500, "two\nlines"]})
-    text = format_table(table)
-    assert "x" * 59 + "…" in text and "x" * 61 not in text
-    assert "two⏎lines" in text
-    assert len(text.splitlines()) == 7  # top, header, rule, 2 rows, bottom, footer
-
-
-def test_format_table_shows_at_most_max_rows_and_says_so() -> None:
-    text = format_table(pa.table({"n": list(range(10))}), max_rows=3)
-    assert text.endswith("(10 rows, first 3 shown)")
-    assert "|   2 |" in text and "|   3 |" not in text
-    assert format_table(pa.table({"n": [1]})).endswith("(1 row)")
-    assert format_table(pa.table({"n": pa.array([], pa.int64())})).endswith("(0 rows)")
 
 
 def test_run_sql_formats_a_query_result(warehouse: Warehouse) -> None:
@@ -86,7 +33,7 @@ def test_run_sql_formats_a_query_result(warehouse: Warehouse) -> None:
 
 
 def test_prompt_runs_statements_ended_by_semicolon_or_blank_line(warehouse: Warehouse) -> None:
-    status, out = run_script(
+    status, out = run_script_at_prompt(
         warehouse,
         "SELECT 1 AS first_answer,\n  2 AS second;\nSELECT 42 AS blank_ended\n\n.quit\n",
     )
@@ -98,7 +45,7 @@ def test_prompt_runs_statements_ended_by_semicolon_or_blank_line(warehouse: Ware
 
 
 def test_prompt_lists_tables_and_reports_errors_on_one_line(warehouse: Warehouse) -> None:
-    status, out = run_script(
+    status, out = run_script_at_prompt(
         warehouse, ".tables\nSELECT * FROM missing_table;\n.nope\nSELECT 'still here' AS s;\n"
     )
     assert status == 0
@@ -110,13 +57,13 @@ def test_prompt_lists_tables_and_reports_errors_on_one_line(warehouse: Warehouse
 
 
 def test_prompt_refuses_writes_clearly(warehouse: Warehouse) -> None:
-    _, out = run_script(warehouse, "DELETE FROM call_logs;\nDROP TABLE call_logs;\n")
+    _, out = run_script_at_prompt(warehouse, "DELETE FROM call_logs;\nDROP TABLE call_logs;\n")
     assert out.count("read-only") >= 2
     assert warehouse.table_counts()["call_logs"] == 12
 
 
 def test_end_of_input_runs_the_pending_statement_and_exits(warehouse: Warehouse) -> None:
-    status, out = run_script(warehouse, "SELECT count(*) AS n FROM call_logs")
+    status, out = run_script_at_prompt(warehouse, "SELECT count(*) AS n FROM call_logs")
     assert status == 0
     assert "12" in out and out.rstrip().endswith("(1 row)")
 
@@ -142,3 +89,61 @@ def test_the_prompt_holds_no_connection_while_waiting_for_input(warehouse: Wareh
     status = interactive(warehouse, stdin=_SyncWhileWaiting(warehouse, script), stdout=out)
     assert status == 0
     assert "12" in out.getvalue() and "17" in out.getvalue()
+
+
+def test_every_statement_shows_its_result_in_order(warehouse: Warehouse) -> None:
+    text = run_sql(
+        warehouse, "SELECT 1 AS first_one; SET threads = 1; SELECT count(*) AS n FROM call_logs;"
+    )
+    first, ok, last = text.split("\n\n")
+    assert "first_one" in first and first.endswith("(1 row)")
+    assert ok == "OK"
+    assert "| n |" in last.replace("  ", "") and " 12 |" in last
+    assert text.index("first_one") < text.index("OK") < text.index("(1 row)", len(first))
+
+
+def test_a_script_stops_at_the_first_failing_statement(warehouse: Warehouse) -> None:
+    out = io.StringIO()
+    with pytest.raises(WarehouseError, match="missing_table"):
+        run_script(warehouse, "SELECT 1 AS shown; SELECT * FROM missing_table; SELECT 2 AS x;", out)
+    assert "shown" in out.getvalue() and "| x" not in out.getvalue()
+
+
+def test_prompt_switches_format_and_row_cap(warehouse: Warehouse) -> None:
+    status, out = run_script_at_prompt(
+        warehouse,
+        ".format csv\nSELECT room_name FROM call_logs ORDER BY room_name;\n"
+        ".format table\n.maxrows 2\nSELECT room_name FROM call_logs;\n"
+        ".format xml\n.maxrows lots\n",
+    )
+    assert status == 0
+    lines = out.splitlines()
+    header = next(index for index, line in enumerate(lines) if line.endswith("room_name"))
+    assert len([line for line in lines[header + 1 : header + 13] if "," not in line]) == 12
+    assert "(12 rows, first 2 shown;" in out
+    assert "Error: .format takes one of table, csv, json" in out
+    assert "Error: .maxrows takes a number" in out
+
+
+class _InterruptedWhileTyping:
+    """Input where the user presses Ctrl-C in the middle of typing a statement."""
+
+    def __init__(self, lines: list[str | None]) -> None:
+        self.lines = lines
+
+    def readline(self) -> str:
+        line = self.lines.pop(0)
+        if line is None:
+            raise KeyboardInterrupt
+        return line
+
+
+def test_ctrl_c_while_typing_clears_the_statement_and_keeps_the_prompt(
+    warehouse: Warehouse,
+) -> None:
+    source = _InterruptedWhileTyping(
+        ["SELECT 'dropped' AS never\n", None, "SELECT 'kept' AS after;\n", ""]
+    )
+    out = io.StringIO()
+    assert interactive(warehouse, stdin=source, stdout=out) == 0
+    assert "dropped" not in out.getvalue() and "kept" in out.getvalue()

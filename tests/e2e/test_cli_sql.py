@@ -1,0 +1,166 @@
+"""`calllogs sql` as people run it: a real process on a real DuckDB file, piped and at a tty."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.warehouse import Warehouse
+from tests.e2e.test_cli import CALLLOGS, run
+from tests.warehouse_fixtures import ASSISTANT_A, DAY_1, DAY_2, random_load
+
+ROWS = 600  # more than a table shows by default: csv and json must still write every one
+ENDLESS = "SELECT count(*) FROM range(100000000000) t(n) WHERE n % 7 = 3;"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("sql") / "data"
+    warehouse = Warehouse(data / "warehouse.duckdb", lock_timeout_s=5.0)
+    warehouse.load_partitions(
+        [
+            random_load(1, DAY_1, ASSISTANT_A, count=ROWS // 2),
+            random_load(2, DAY_2, ASSISTANT_A, count=ROWS // 2),
+        ]
+    )
+    return data
+
+
+def sql_env(data: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALL_LOGS_", "DAGSTER_"))}
+    env["CALL_LOGS_DATA_DIR"] = str(data)
+    return env
+
+
+def test_csv_and_json_write_every_row(data_dir: Path) -> None:
+    query = "SELECT room_name, started_at FROM call_logs ORDER BY room_name"
+    as_csv = run(["sql", "--format", "csv", query], sql_env(data_dir))
+    assert as_csv.returncode == 0, as_csv.stderr
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert len(rows) == ROWS and all(row["started_at"].endswith("Z") for row in rows)
+    as_json = run(["sql", "--format", "json", query], sql_env(data_dir))
+    assert as_json.returncode == 0, as_json.stderr
+    records = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert [record["room_name"] for record in records] == [row["room_name"] for row in rows]
+    table = run(["sql", query], sql_env(data_dir))
+    assert f"({ROWS} rows, first 200 shown;" in table.stdout
+    everything = run(["sql", "--max-rows", "0", query], sql_env(data_dir))
+    assert everything.stdout.rstrip().endswith(f"({ROWS} rows)")
+
+
+def test_piped_sql_runs_every_statement(data_dir: Path) -> None:
+    script = "SELECT 1 AS first_one;\nSELECT count(*) AS calls FROM call_logs;\n"
+    result = subprocess.run(
+        [CALLLOGS, "sql"],
+        input=script,
+        env=sql_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=data_dir.parent,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "first_one" in result.stdout and f" {ROWS} |" in result.stdout
+    assert "calllogs>" not in result.stdout  # a script, not a prompt
+
+
+def test_a_failing_query_is_one_line_on_stderr(data_dir: Path) -> None:
+    result = run(["sql", "SELECT * FROM no_such_table"], sql_env(data_dir))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "no_such_table" in lines[0] and lines[0].startswith("calllogs: ")
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+class Terminal:
+    """``calllogs sql`` at a pseudo-terminal, as a person types at it."""
+
+    def __init__(self, data: Path) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [CALLLOGS, "sql"],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=sql_env(data),
+            cwd=data.parent,
+        )
+        os.close(slave)
+        self.seen = ""
+
+    def type(self, text: str) -> None:
+        os.write(self.master, text.encode())
+
+    def wait_for(self, text: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        while text not in self.seen:
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"no {text!r} within {timeout}s; saw {self.seen[-500:]!r}"
+            ready, _, _ = select.select([self.master], [], [], remaining)
+            if ready:
+                try:
+                    self.seen += os.read(self.master, 65536).decode(errors="replace")
+                except OSError:  # the process ended and closed the terminal
+                    break
+        return self.seen
+
+    def close(self) -> int:
+        try:
+            return self.process.wait(timeout=30)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            os.close(self.master)
+
+
+def test_ctrl_c_cancels_the_running_statement_and_keeps_the_prompt(data_dir: Path) -> None:
+    terminal = Terminal(data_dir)
+    try:
+        terminal.wait_for("calllogs> ")
+        terminal.type(ENDLESS + "\n")
+        time.sleep(1.5)  # the query is running
+        started = time.monotonic()
+        terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C at the terminal sends
+        terminal.wait_for("Cancelled.", timeout=20)
+        cancelled_in = time.monotonic() - started
+        terminal.type("SELECT 40 + 2 AS answer;\n")
+        seen = terminal.wait_for("(1 row)")
+        terminal.type(".quit\n")
+    finally:
+        status = terminal.close()
+    assert status == 0
+    assert cancelled_in < 10
+    assert "42" in seen.split("Cancelled.")[1]
+    assert "Traceback" not in seen and "syncs are idempotent" not in seen
+
+
+def test_ctrl_c_on_a_one_shot_query_is_one_line_and_exit_130(data_dir: Path) -> None:
+    process = subprocess.Popen(
+        [CALLLOGS, "sql", ENDLESS],
+        env=sql_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=data_dir.parent,
+    )
+    try:
+        time.sleep(3.0)
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130
+    assert err.splitlines() == ["calllogs: error: query cancelled; nothing was changed"]
+    assert out == ""
