@@ -31,6 +31,7 @@ from pipeline.outcome import (
 )
 from pipeline.sqlfiles import read_sql
 from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse
+from pipeline.wording import count
 
 API_POOL = "call_logs_api"
 WAREHOUSE_POOL = "warehouse"
@@ -255,7 +256,7 @@ def warehouse_tables(
     if failed:
         # Healthy assistants' partitions are loaded above; the run still ends failed.
         raise dg.Failure(
-            description=f"{len(failed)} assistant(s) not synced: "
+            description=f"{count(len(failed), 'assistant')} not synced: "
             + " | ".join(o.advice() for o in failed),
             metadata={
                 "failed_assistants": dg.MetadataValue.json(

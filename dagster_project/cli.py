@@ -14,16 +14,18 @@ import warnings
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pipeline.config import Settings
-from pipeline.errors import CallLogsError, ConfigError
+from pipeline.errors import CallLogsError, ConfigError, QueryCancelled
+from pipeline.sqloptions import DEFAULT_MAX_ROWS, FORMATS
+from pipeline.wording import count
 
 if TYPE_CHECKING:
     from dagster_project.runner import RunOutcome
     from pipeline.incremental import RunPlan, SyncPlan
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SIM_PORT_ENV, DEFAULT_SIM_PORT = "CALL_LOGS_SIM_PORT", 8787
 
 
@@ -46,8 +48,16 @@ def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command's --help, not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        _err(f"{message} (see `{self.prog} --help`)")
+        raise SystemExit(EXIT_USAGE)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="calllogs",
         description="Sync call logs into a Parquet lake and a DuckDB warehouse.",
     )
@@ -98,8 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--assistants", type=int, default=4)
     sim.add_argument("--latency-ms", type=float, default=0.0)
 
-    sql = sub.add_parser("sql", help="run SQL on the warehouse (no query: interactive prompt)")
-    sql.add_argument("query", nargs="?", help="one SQL statement")
+    sql = sub.add_parser(
+        "sql",
+        help="run SQL on the warehouse, read-only (no query: SQL from piped input, or a prompt)",
+    )
+    sql.add_argument("query", nargs="?", help="SQL to run; every statement's result is shown")
+    sql.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="table",
+        help="table (rounded for reading), or csv / json (JSON Lines): every row, exact",
+    )
+    sql.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_MAX_ROWS,
+        help=f"rows a table shows (default {DEFAULT_MAX_ROWS}; 0 shows all)",
+    )
 
     demo = sub.add_parser("demo", help="simulator + sync of the last days + metrics, no key needed")
     demo.add_argument("--days", type=int, default=7)
@@ -132,10 +157,19 @@ def _sync(args: argparse.Namespace) -> int:
     attach_progress(_progress)
     for line in plan.lines():
         _progress(line)
-    failures = sum(_report(run, run_sync(run.start, run.end, plan=run)) for run in plan.runs)
+    failed_runs: list[str] = []
+    failures = 0
+    for run in plan.runs:
+        outcome = run_sync(run.start, run.end, plan=run)
+        problems = _report(run, outcome)
+        failures += problems
+        if problems:
+            failed_runs.append(outcome.run_id)
     if failures:
+        runs = count(len(failed_runs), "Dagster run")
         print(
-            f"calllogs: details in the Dagster runs under {home} (`make ui`) or with --verbose",
+            f"calllogs: details: {runs} {', '.join(failed_runs)} in {home} (`make ui`), "
+            "or rerun with --verbose",
             file=sys.stderr,
             flush=True,
         )
@@ -244,7 +278,8 @@ def _sim_port() -> int:
 
 
 def _sql(args: argparse.Namespace) -> int:
-    from pipeline.sqlshell import interactive, run_sql
+    from pipeline.sqloptions import Output
+    from pipeline.sqlshell import interactive, run_script
     from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
@@ -253,10 +288,14 @@ def _sql(args: argparse.Namespace) -> int:
             f"no warehouse at {settings.warehouse_path}; run `calllogs sync` (or `make demo`) first"
         )
     warehouse = Warehouse(settings.warehouse_path)
-    if args.query:
-        print(run_sql(warehouse, args.query))
+    options = Output(args.format, max(args.max_rows, 0))
+    if args.query is not None:
+        run_script(warehouse, args.query, sys.stdout, options)
         return EXIT_OK
-    return interactive(warehouse)
+    if not sys.stdin.isatty():
+        run_script(warehouse, sys.stdin.read(), sys.stdout, options)
+        return EXIT_OK
+    return interactive(warehouse, options=options)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -292,12 +331,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     try:
         return handlers[args.command](args)
+    except QueryCancelled:
+        _err(_INTERRUPTED["sql"])
+        return EXIT_INTERRUPTED
     except CallLogsError as exc:
         _err(str(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
-        _err("interrupted; rerun the same command — syncs are idempotent")
-        return 130
+        _err(_INTERRUPTED.get(args.command, "interrupted"))
+        return EXIT_INTERRUPTED
+
+
+_INTERRUPTED = {
+    "sync": "interrupted; rerun the same command — syncs are idempotent",
+    "demo": "interrupted; run `calllogs demo` again — it starts over in its own data dir",
+    "sql": "query cancelled; nothing was changed",
+    "doctor": "interrupted; nothing was changed",
+}
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from pipeline.errors import CallLogsError
 from pipeline.incremental import RunPlan
 from pipeline.lake import Lake
 from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table, with_status
+from pipeline.wording import count
 
 PROJECT_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
 
@@ -89,11 +90,11 @@ def describe_instance(settings: Settings) -> tuple[bool, str]:
             warnings.simplefilter("ignore")
             with dg.DagsterInstance.from_config(str(home)) as instance:
                 runs = instance.get_runs(limit=1)
-                count = instance.get_runs_count()
+                total = instance.get_runs_count()
     except Exception as exc:  # any failure to open is the finding itself
         return False, f"{home} does not open ({type(exc).__name__}: {' '.join(str(exc).split())})"
     last = f"; last run {runs[0].status.value.lower()}" if runs else ""
-    return True, f"{home}: {count} run(s){last}"
+    return True, f"{home}: {count(total, 'run')}{last}"
 
 
 PID_TAG = "calllogs/pid"

@@ -15,6 +15,7 @@ import pyarrow as pa
 from pipeline.outcome import FAILED, SYNCED, AssistantOutcome, with_status
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
+from pipeline.wording import count
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def reconciliation(
     return _from_rows(
         "reconciliation",
         rows,
-        f"{totals['partitions']} partition(s), {totals['api_total']} calls: "
+        f"{count(totals['partitions'], 'partition')}, {count(totals['api_total'], 'call')}: "
         "warehouse == API total",
         "{n} (assistant, day) partition(s) not synced exactly (see the sample); rerun the sync "
         "for those days — a plain `calllogs sync` retries failed ones",
@@ -127,9 +128,9 @@ def assistants_synced(outcomes: Sequence[AssistantOutcome]) -> CheckOutcome:
         name="assistants_synced",
         passed=not failed,
         description=(
-            f"{synced} assistant(s) synced"
+            f"{count(synced, 'assistant')} synced"
             if not failed
-            else f"{len(failed)} of {len(failed) + synced} assistant(s) not synced: "
+            else f"{len(failed)} of {count(len(failed) + synced, 'assistant')} not synced: "
             + "; ".join(o.advice() for o in failed[:5])
         ),
         failing=len(failed),

@@ -19,6 +19,7 @@ from pipeline.errors import AssistantNotFound, CallLogsError
 from pipeline.incremental import SyncPlan, plan_from_warehouse
 from pipeline.warehouse import Warehouse
 from pipeline.windows import days_between, midnight, query_bounds, utc_day
+from pipeline.wording import count
 
 PAGE = 100
 
@@ -78,7 +79,8 @@ def check_api(settings: Settings, client: CallLogsClient) -> tuple[Finding, Rost
         Finding(
             "API and key",
             True,
-            f"{settings.api_url} answers and takes the key; {len(roster.ids)} assistant(s) {how}",
+            f"{settings.api_url} answers and takes the key; "
+            f"{count(len(roster.ids), 'assistant')} {how}",
         ),
         roster,
     )

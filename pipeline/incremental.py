@@ -23,6 +23,7 @@ from pipeline.errors import ConfigError
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 from pipeline.windows import ONE_DAY, contiguous_ranges, days_between, utc_day
+from pipeline.wording import count
 
 DayRange = tuple[date, date]
 
@@ -63,9 +64,12 @@ class RunPlan:
         return [d for s, e in self.assistants[assistant_id] for d in days_between(s, e)]
 
     def describe(self) -> str:
-        count = len(self.assistants)
-        who = f"{count} assistant(s)" if count != 1 else f"assistant {next(iter(self.assistants))}"
-        return f"{self.start} .. {self.end} ({_days(self.days)}), {who}: {self.reason}"
+        who = (
+            count(len(self.assistants), "assistant")
+            if len(self.assistants) != 1
+            else f"assistant {next(iter(self.assistants))}"
+        )
+        return f"{self.start} .. {self.end} ({count(self.days, 'day')}), {who}: {self.reason}"
 
 
 @dataclass(frozen=True)
@@ -94,23 +98,17 @@ class SyncPlan:
     def lines(self) -> list[str]:
         """The plan as a person reads it: runs, then each assistant's own days."""
         out = [
-            f"plan: {len(self.runs)} run(s), {len(self.assistants)} assistant(s), "
-            f"{self.requests_days} assistant-day(s)"
+            f"plan: {count(len(self.runs), 'run')}, {count(len(self.assistants), 'assistant')}, "
+            f"{count(self.requests_days, 'assistant-day')}"
         ]
         for number, run in enumerate(self.runs, 1):
             out.append(f"  run {number}: {run.describe()}")
             for assistant in sorted(run.assistants):
-                days = run.days_of(assistant)
-                out.append(
-                    f"    {assistant}: {_days(len(days))}{_ranges(run.assistants[assistant])}"
-                )
+                days = count(len(run.days_of(assistant)), "day")
+                out.append(f"    {assistant}: {days}{_ranges(run.assistants[assistant])}")
         for assistant, reason in sorted(self.retired.items()):
             out.append(f"  not synced any more: {assistant}: {reason}")
         return out
-
-
-def _days(count: int) -> str:
-    return "1 day" if count == 1 else f"{count} days"
 
 
 def _ranges(ranges: Sequence[DayRange]) -> str:
@@ -138,10 +136,10 @@ def plan_assistant(
     oldest_open = today - timedelta(days=settings.non_final_max_age_days)
     open_days = {d for d in state.open_days if oldest_open <= d < start}
     if open_days:
-        reason += f" + {len(open_days)} older day(s) with calls in progress"
+        reason += f" + {count(len(open_days), 'older day')} with calls in progress"
     failed = {d for d in state.failed_days if settings.start_date <= d < start}
     if failed:
-        reason += f" + {len(failed)} day(s) that failed last time"
+        reason += f" + {count(len(failed), 'day')} that failed last time"
     return AssistantPlan(assistant_id, tuple(sorted(days | open_days | failed)), reason)
 
 

@@ -35,6 +35,7 @@ from pipeline.privacy import phone_hash_key
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from pipeline.windows import days_between, floor_ms, midnight
+from pipeline.wording import count
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +95,13 @@ class ExtractReport:
     def summary(self) -> str:
         failed = f" ({len(self.failed)} failed)" if self.failed else ""
         return (
-            f"synced {len(self.assistants)} assistant(s){failed}, "
-            f"{len({p.day for p in self.partitions})} "
-            f"day(s): {self.total('calls')} calls, {self.total('utterances')} utterances, "
-            f"{self.total('rejected')} rejected, API total {self.total('api_total')} = verified "
-            f"{self.total('verified_calls')}; {self.requests} requests, {self.retries} retries, "
-            f"{self.stats.mismatches} re-read window(s) in {self.seconds:.1f}s"
+            f"synced {count(len(self.assistants), 'assistant')}{failed}, "
+            f"{count(len({p.day for p in self.partitions}), 'day')}: "
+            f"{count(self.total('calls'), 'call')}, "
+            f"{count(self.total('utterances'), 'utterance')}, {self.total('rejected')} rejected, "
+            f"API total {self.total('api_total')} = verified {self.total('verified_calls')}; "
+            f"{count(self.requests, 'request')}, {count(self.retries, 'retry', 'retries')}, "
+            f"{count(self.stats.mismatches, 're-read window')} in {self.seconds:.1f}s"
         )
 
 
@@ -343,19 +345,15 @@ def _progress_line(part: PartitionReport) -> str:
     extra = f", {part.rejected} rejected" if part.rejected else ""
     pending = f", {part.non_final} in progress" if part.non_final else ""
     return (
-        f"assistant {part.assistant_id} day {part.day}: {_count(part.calls, 'call')}{extra}"
+        f"assistant {part.assistant_id} day {part.day}: {count(part.calls, 'call')}{extra}"
         f"{pending}, {_requests(part.requests)} (API total {part.api_total}, verified "
         f"{part.verified_calls})"
     )
 
 
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
-
-
 def _requests(number: int) -> str:
     # A day read in one window with its neighbours has no request of its own.
-    return _count(number, "request") if number else "read with the days around it"
+    return count(number, "request") if number else "read with the days around it"
 
 
 def load_lake_into_warehouse(

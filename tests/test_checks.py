@@ -58,7 +58,7 @@ ALL: dict[str, Callable[[Warehouse], CheckOutcome]] = {
 def test_every_check_passes_on_a_clean_warehouse(warehouse: Warehouse) -> None:
     outcomes = {name: check(warehouse) for name, check in ALL.items()}
     assert {name: o.passed for name, o in outcomes.items()} == dict.fromkeys(ALL, True)
-    assert "2 partition(s)" in outcomes["reconciliation"].description
+    assert "2 partitions" in outcomes["reconciliation"].description
     assert checks.schema_drift([]).passed
 
 

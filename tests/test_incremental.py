@@ -128,7 +128,7 @@ def test_a_requested_range_stops_at_today_and_refuses_empty_or_future_ranges() -
 def test_the_plan_reads_per_run_and_per_assistant() -> None:
     plan = plan_sync(settings(), roster(A, B), {A: synced(1)}, now=NOW)
     lines = plan.lines()
-    assert lines[0].startswith("plan: 2 run(s), 2 assistant(s)")
+    assert lines[0].startswith("plan: 2 runs, 2 assistants")
     assert any(line.strip() == f"{A}: 3 days" for line in lines)
     assert any("never synced" in line for line in lines)
 

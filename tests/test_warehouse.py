@@ -623,5 +623,5 @@ def test_two_processes_loading_concurrently_both_succeed_with_exact_data(
 def test_load_stats_summary_is_one_readable_line() -> None:
     stats = LoadStats(partitions=3, calls=120, utterances=600, rejected=2, seconds=1.234)
     assert stats.summary() == (
-        "warehouse: loaded 3 partition(s), 120 calls, 600 utterances, 2 rejected in 1.23s"
+        "warehouse: loaded 3 partitions, 120 calls, 600 utterances, 2 rejected in 1.23s"
     )

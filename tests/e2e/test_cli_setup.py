@@ -103,7 +103,7 @@ def test_doctor_checks_everything_and_prints_the_next_sync(tmp_path: Path) -> No
     checks = [line for line in lines if line.startswith(("ok ", "FAIL"))]
     assert checks and all(line.startswith("ok ") for line in checks)
     assert len([line for line in checks if line.startswith("ok   assistant ")]) == 4
-    assert any("API and key" in line and "4 assistant(s) listed" in line for line in checks)
+    assert any("API and key" in line and "4 assistants listed" in line for line in checks)
     assert any(line.startswith("estimated requests: ~") for line in lines)
     assert any("never synced: everything from 2026-11-17" in line for line in lines)
     assert wrong_key.returncode == 1
