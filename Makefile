@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(BIN)/calllogs demo
 
 test: $(STAMP) lint
-	$(BIN)/pytest -q -m "not soak"
+	$(BIN)/pytest -q -m "not soak" -n 2 --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

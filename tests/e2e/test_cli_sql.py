@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -11,7 +12,9 @@ import select
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +86,34 @@ def test_a_failing_query_is_one_line_on_stderr(data_dir: Path) -> None:
     assert "Traceback" not in result.stderr + result.stdout
 
 
+def wait_until_querying(process: subprocess.Popen[Any], data: Path) -> None:
+    """Until the process holds the warehouse open: a statement runs only while it does."""
+    target = str((data / "warehouse.duckdb").resolve())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "calllogs sql ended before its query ran"
+        fds = Path(f"/proc/{process.pid}/fd")
+        with contextlib.suppress(OSError):
+            if any(os.path.realpath(fd) == target for fd in fds.iterdir()):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the query never started")
+
+
+def press_ctrl_c_until(process: subprocess.Popen[Any], done: Callable[[], bool]) -> None:
+    """SIGINT (what Ctrl-C sends) once a second until ``done``, as a person presses it again when
+    the first press lands between two statements of the connection's setup."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        process.send_signal(signal.SIGINT)
+        pressed = time.monotonic()
+        while time.monotonic() - pressed < 1.0:
+            if done():
+                return
+            time.sleep(0.05)
+    raise AssertionError("Ctrl-C did not cancel the query within 20 s")
+
+
 class Terminal:
     """``calllogs sql`` at a pseudo-terminal, as a person types at it."""
 
@@ -101,6 +132,14 @@ class Terminal:
 
     def type(self, text: str) -> None:
         os.write(self.master, text.encode())
+
+    def read(self, timeout: float) -> str:
+        """Everything shown so far, after waiting up to ``timeout`` for more."""
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if ready:
+            with contextlib.suppress(OSError):
+                self.seen += os.read(self.master, 65536).decode(errors="replace")
+        return self.seen
 
     def wait_for(self, text: str, timeout: float = 30.0) -> str:
         deadline = time.monotonic() + timeout
@@ -129,10 +168,9 @@ def test_ctrl_c_cancels_the_running_statement_and_keeps_the_prompt(data_dir: Pat
     try:
         terminal.wait_for("calllogs> ")
         terminal.type(ENDLESS + "\n")
-        time.sleep(1.5)  # the query is running
+        wait_until_querying(terminal.process, data_dir)
         started = time.monotonic()
-        terminal.process.send_signal(signal.SIGINT)  # what Ctrl-C at the terminal sends
-        terminal.wait_for("Cancelled.", timeout=20)
+        press_ctrl_c_until(terminal.process, lambda: "Cancelled." in terminal.read(0.2))
         cancelled_in = time.monotonic() - started
         terminal.type("SELECT 40 + 2 AS answer;\n")
         seen = terminal.wait_for("(1 row)")
@@ -155,8 +193,8 @@ def test_ctrl_c_on_a_one_shot_query_is_one_line_and_exit_130(data_dir: Path) -> 
         cwd=data_dir.parent,
     )
     try:
-        time.sleep(3.0)
-        process.send_signal(signal.SIGINT)
+        wait_until_querying(process, data_dir)
+        press_ctrl_c_until(process, lambda: process.poll() is not None)
         out, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
