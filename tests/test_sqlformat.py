@@ -168,7 +168,8 @@ class _WatchedBatches:
     """Batches that record how much the sink held when each was pulled (proves streaming)."""
 
     def __init__(self, sink: io.StringIO, count: int) -> None:
-        self.sink, self.count, self.sink_sizes = sink, count, []
+        self.sink, self.count = sink, count
+        self.sink_sizes: list[int] = []
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         for index in range(self.count):

@@ -17,7 +17,7 @@ POISON_AT = datetime(2026, 11, 18, 10, 0, 0, 321_000, tzinfo=UTC)
 DAY_START = POISON_AT.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def window(start: datetime, end: datetime, **params: object) -> dict[str, object]:
+def window(start: datetime, end: datetime, **params: str | int) -> dict[str, str | int]:
     return {"start_date": start.isoformat(), "end_date": end.isoformat(), **params}
 
 
