@@ -6,9 +6,9 @@
 from __future__ import annotations
 
 import fcntl
+import importlib.resources
 import logging
 import os
-import shutil
 import socket
 import uuid
 import warnings
@@ -30,7 +30,8 @@ from pipeline.lake import Lake
 from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table, with_status
 from pipeline.wording import count
 
-PROJECT_DAGSTER_YAML = Path(__file__).resolve().parent.parent / "dagster.yaml"
+# The instance defaults every local DAGSTER_HOME starts from (pools, run limits), package data.
+DEFAULT_DAGSTER_YAML = importlib.resources.files("dagster_project") / "dagster.yaml"
 
 
 @dataclass(frozen=True)
@@ -57,8 +58,8 @@ def ensure_dagster_home(settings: Settings) -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
     home.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() and PROJECT_DAGSTER_YAML.exists():
-        shutil.copyfile(PROJECT_DAGSTER_YAML, config)
+    if not config.exists():
+        config.write_text(DEFAULT_DAGSTER_YAML.read_text(encoding="utf-8"), encoding="utf-8")
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

@@ -116,7 +116,7 @@ def test_each_configured_class_accepts_its_section(name: str, section: str, tmp_
 
 
 def test_the_project_instance_file_still_loads(tmp_path: Path) -> None:
-    ref = instance_ref(ROOT / "dagster.yaml", tmp_path)
+    ref = instance_ref(ROOT / "dagster_project" / "dagster.yaml", tmp_path)
     concurrency: Any = ref.settings["concurrency"]
     assert concurrency["pools"]["default_limit"] == 1
 

@@ -27,7 +27,7 @@ def test_dagster_definitions_validate_passes() -> None:
 
 
 def test_shipped_dagster_yaml_is_a_valid_instance_config(tmp_path: Path) -> None:
-    shutil.copyfile(ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copyfile(ROOT / "dagster_project" / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         settings = instance.get_concurrency_config()
         assert settings.pool_config.default_pool_limit == 1
