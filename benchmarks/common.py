@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import orjson
 
-from pipeline.simulator.cli import read_exports
+from simulator.cli import read_exports
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench-results"
@@ -84,7 +84,7 @@ class Truth:
 
 
 class Simulator:
-    """``python -m pipeline.simulator`` on a free loopback port; use as a context manager."""
+    """``python -m simulator`` on a free loopback port; use as a context manager."""
 
     def __init__(self, spec: SimSpec, *, startup_timeout_s: float = 60.0) -> None:
         self.spec = spec
@@ -99,7 +99,7 @@ class Simulator:
     def __enter__(self) -> Simulator:
         spec = self.spec
         cmd = [
-            sys.executable, "-m", "pipeline.simulator", "--port", "0",
+            sys.executable, "-m", "simulator", "--port", "0",
             "--seed", str(spec.seed), "--calls-per-day", str(spec.calls_per_day),
             "--history-days", str(spec.history_days), "--assistants", str(spec.assistants),
             "--latency-ms", str(spec.latency_ms),

@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.notes += [
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()} ({sys.executable}); medians of {plan.runs} run(s)",
-        "simulator: `python -m pipeline.simulator` in its own process on 127.0.0.1, real clock; "
+        "simulator: `python -m simulator` in its own process on 127.0.0.1, real clock; "
         "windows end at the last midnight ≥ 7 h ago, so every call in them is visible and final",
         "floor and library times are taken inside their own process (the work, not the "
         "interpreter start); `calllogs sync` and dlt are timed as whole processes; peak RSS is "

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 
-from pipeline.simulator.cli import read_exports
+from simulator.cli import read_exports
 
 REPO = Path(__file__).resolve().parents[1]
 _PAGINATION = b'"pagination":'
@@ -34,7 +34,7 @@ Fetch = Callable[[str], bytes]
 
 def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], dict[str, str]]:
     code = (
-        "import sys; from pipeline.simulator.cli import serve_forever; "
+        "import sys; from simulator.cli import serve_forever; "
         f"sys.exit(serve_forever(0, {args.seed}, None, {args.calls_per_day}, "
         f"{args.history_days}, {args.assistants}, 0.0))"
     )

@@ -6,7 +6,6 @@ Every failure ends in one line on stderr saying what happened and what to do, an
 from __future__ import annotations
 
 import argparse
-import errno
 import logging
 import os
 import sys
@@ -20,13 +19,13 @@ from pipeline.config import Settings
 from pipeline.errors import CallLogsError, ConfigError, QueryCancelled
 from pipeline.sqloptions import DEFAULT_MAX_ROWS, FORMATS
 from pipeline.wording import count
+from simulator.cli import add_arguments as add_simulator_arguments
 
 if TYPE_CHECKING:
     from dagster_project.runner import RunOutcome
     from pipeline.incremental import RunPlan, SyncPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-SIM_PORT_ENV, DEFAULT_SIM_PORT = "CALL_LOGS_SIM_PORT", 8787
 
 
 def _day(text: str) -> date:
@@ -95,18 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
-    sim.add_argument(
-        "--port",
-        type=int,
-        default=None,
-        help=f"port on 127.0.0.1 (default ${SIM_PORT_ENV} or {DEFAULT_SIM_PORT}; 0 = any free)",
-    )
-    sim.add_argument("--seed", type=int, default=42)
-    sim.add_argument("--faults", default=None, help="e.g. 429=0.05,500=0.03,drop=0.01")
-    sim.add_argument("--calls-per-day", type=int, default=80)
-    sim.add_argument("--history-days", type=int, default=30)
-    sim.add_argument("--assistants", type=int, default=4)
-    sim.add_argument("--latency-ms", type=float, default=0.0)
+    add_simulator_arguments(sim)
 
     sql = sub.add_parser(
         "sql",
@@ -244,37 +232,12 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from pipeline.simulator.cli import serve_forever
+    from simulator.cli import StartFailed, serve
 
-    port = args.port if args.port is not None else _sim_port()
     try:
-        return serve_forever(
-            port=port,
-            seed=args.seed,
-            faults=args.faults,
-            calls_per_day=args.calls_per_day,
-            history_days=args.history_days,
-            assistants=args.assistants,
-            latency_ms=args.latency_ms,
-        )
-    except OSError as exc:
-        if exc.errno != errno.EADDRINUSE:
-            raise
-        raise ConfigError(
-            f"port {port} on 127.0.0.1 is already in use (another simulator or program); pick "
-            "another with --port N, or CALL_LOGS_SIM_PORT=N for `make ui` and `calllogs simulate`"
-        ) from None
-    except ValueError as exc:  # a bad --faults spec or simulator setting
-        raise ConfigError(f"{exc}; see `calllogs simulate --help`") from None
-
-
-def _sim_port() -> int:
-    raw = os.environ.get(SIM_PORT_ENV, "").strip()
-    if not raw:
-        return DEFAULT_SIM_PORT
-    if not raw.isdigit() or not 0 <= int(raw) <= 65535:
-        raise ConfigError(f"{SIM_PORT_ENV}={raw!r} is not a port number (0-65535)")
-    return int(raw)
+        return serve(args, help_hint="calllogs simulate --help")
+    except StartFailed as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _sql(args: argparse.Namespace) -> int:

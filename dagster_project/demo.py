@@ -23,7 +23,7 @@ _USER_SETTINGS = (
 
 
 def run_demo(*, days: int, seed: int, data_dir: Path | None, echo: Callable[[str], None]) -> int:
-    from pipeline.simulator import SimulatorConfig, SimulatorServer
+    from simulator import SimulatorConfig, SimulatorServer
 
     home_dir = (data_dir or DEMO_DATA_DIR).absolute()
     today = datetime.now(UTC).date()

@@ -17,8 +17,8 @@ from pipeline.config import Secret
 from pipeline.errors import WindowNotConverged
 from pipeline.extract import DayExtract, ExtractOptions, WindowExtractor, record_identity
 from pipeline.retry import RetryPolicy
-from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
-from pipeline.simulator.testing import FROZEN_NOW, SimClient
+from simulator import SimulatorConfig, SimulatorServer, parse_faults
+from tests.simulator_client import FROZEN_NOW, SimClient
 
 FAULT_MIX = "429=0.04,500=0.03,502=0.01,503=0.01,truncate=0.01,drop=0.01,slow=0.01"
 FAST_RETRY = RetryPolicy(max_attempts=12, base_delay_s=0.005, max_delay_s=0.05, budget_s=60)

@@ -19,11 +19,11 @@ import pytest
 from pipeline.client import make_client
 from pipeline.config import Settings
 from pipeline.lake import Lake
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW
 from pipeline.sync import extract_to_lake, load_lake_into_warehouse
 from pipeline.timeparse import parse_timestamp
 from pipeline.warehouse import Warehouse
+from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_client import FROZEN_NOW
 from tests.test_metrics import expected_daily, expected_sip_failures
 from tests.warehouse_fixtures import Row
 

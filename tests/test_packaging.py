@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # What a source distribution of the project holds; the build runs on a copy, so it neither writes
 # build/ into the checkout nor reuses a stale one.
-SOURCES = ("pyproject.toml", "README.md", "LICENSE", "pipeline", "dagster_project", "sql")
+SOURCES = ("pyproject.toml", "README.md", "pipeline", "simulator", "dagster_project", "sql")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +46,7 @@ def test_the_wheel_holds_every_sql_file_and_the_dagster_defaults(wheel: Path) ->
     assert sql and sql <= names, sorted(sql - names)
     assert "dagster_project/dagster.yaml" in names
     assert "pipeline/py.typed" in names
+    assert "simulator/server.py" in names  # `calllogs demo` and `calllogs simulate` need it
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)
 
 

@@ -15,11 +15,11 @@ from pipeline.config import Secret, Settings
 from pipeline.incremental import plan_from_warehouse
 from pipeline.lake import Lake
 from pipeline.retry import RetryPolicy
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW
 from pipeline.sync import extract_to_lake, load_lake_into_warehouse
 from pipeline.warehouse import Warehouse
+from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.helpers import assert_warehouse_equals_truth, truth_calls, warehouse_rows
+from tests.simulator_client import FROZEN_NOW
 
 START = FROZEN_NOW.date() - timedelta(days=2)
 END = FROZEN_NOW.date() + timedelta(days=1)

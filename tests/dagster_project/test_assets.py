@@ -14,9 +14,9 @@ from dagster_project.assets import raw_call_logs, warehouse_tables
 from dagster_project.definitions import defs
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
-from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
+from tests.simulator_client import FROZEN_NOW
 
 DAY = FROZEN_NOW.date()
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import duckdb
 
-from pipeline.simulator import SimulatorServer
 from pipeline.timeparse import parse_timestamp
+from simulator import SimulatorServer
 
 
 def truth_calls(

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
 from tests.e2e.test_cli import SECRET_KEY, base_env, run
+from tests.simulator_client import FROZEN_NOW
 
 START = FROZEN_NOW.date() - timedelta(days=12)
 HISTORY = FROZEN_NOW.replace(hour=0) - timedelta(days=12)

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
+from tests.simulator_client import FROZEN_NOW
 
 CALLLOGS = str(Path(sys.executable).with_name("calllogs"))
 SECRET_KEY = "sk-test-SECRET-9f8e7d6c5b4a"

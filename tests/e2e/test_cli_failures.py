@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.test_cli import SECRET_KEY, base_env, run
+from tests.simulator_client import FROZEN_NOW
 
 RANGE = ["sync", "--start", "2026-11-18", "--end", "2026-11-19"]
 UNKNOWN = "00000000-0000-4000-8000-000000000000"

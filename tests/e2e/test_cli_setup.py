@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.test_cli import SECRET_KEY, base_env, run
+from tests.simulator_client import FROZEN_NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 A = "550e8400-e29b-41d4-a716-446655440000"

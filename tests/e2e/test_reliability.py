@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth
 from tests.e2e.test_cli import CALLLOGS, END, START, base_env, run
+from tests.simulator_client import FROZEN_NOW
 
 DAY0 = FROZEN_NOW.replace(hour=0) - timedelta(days=3)
 

@@ -18,10 +18,10 @@ from dagster_project.assets import raw_call_logs, warehouse_tables
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
 from pipeline.lake import FILE_NAME, RUN_RECORDS
-from pipeline.simulator import SimulatorConfig, SimulatorServer, parse_faults
-from pipeline.simulator.testing import FROZEN_NOW
+from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth
 from tests.s3_server import objects
+from tests.simulator_client import FROZEN_NOW
 from tests.test_sync import END, START, settings_for, sync
 
 TABLES = ("call_logs", "transcripts", "rejected_logs", "sync_windows")

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.testing import FROZEN_NOW, SimClient
+from simulator import SimulatorConfig, SimulatorServer
+from tests.simulator_client import FROZEN_NOW, SimClient
 
 Started = tuple[SimulatorServer, SimClient]
 

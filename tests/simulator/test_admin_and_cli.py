@@ -14,9 +14,9 @@ from pathlib import Path
 
 import httpx
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.cli import read_exports
-from pipeline.simulator.testing import FROZEN_NOW, SimClient
+from simulator import SimulatorConfig, SimulatorServer
+from simulator.cli import read_exports
+from tests.simulator_client import FROZEN_NOW, SimClient
 
 from .conftest import Started
 
@@ -54,7 +54,7 @@ def test_admin_clock_truth_insert_and_stats(make_sim: Callable[..., Started]) ->
 
 def test_serve_forever_prints_exports_and_stops_on_sigterm() -> None:
     code = (
-        "import sys; from pipeline.simulator.cli import serve_forever; "
+        "import sys; from simulator.cli import serve_forever; "
         "sys.exit(serve_forever(0, 3, '500=0.5', 20, 2, 2, 0.0))"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.data import assistant_uuid
-from pipeline.simulator.testing import FROZEN_NOW, SimClient
+from simulator import SimulatorConfig, SimulatorServer
+from simulator.data import assistant_uuid
+from tests.simulator_client import FROZEN_NOW, SimClient
 
 from .conftest import Started
 

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from pipeline.simulator import FaultSpec, SimulatorServer, parse_faults
-from pipeline.simulator.faults import FAULT_KINDS
+from simulator import FaultSpec, SimulatorServer, parse_faults
+from simulator.faults import FAULT_KINDS
 
 from .conftest import Started
 

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from pipeline.schemas import FINAL_STATUSES, KNOWN_STATUSES, NON_FINAL_STATUSES
-from pipeline.simulator import SimulatorConfig, SimulatorServer
-from pipeline.simulator.data import SIP_CODES_BY_OUTCOME
-from pipeline.simulator.testing import FROZEN_NOW, SimClient
+from simulator import SimulatorConfig, SimulatorServer
+from simulator.data import SIP_CODES_BY_OUTCOME
+from tests.simulator_client import FROZEN_NOW, SimClient
 
 from .conftest import Started
 

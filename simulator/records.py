@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from pipeline.simulator.data import SIP_TEXT, CallPlan
+from simulator.data import SIP_TEXT, CallPlan
 
 TIMESTAMP_FIELDS = ("answered_at", "started_at", "ended_at", "agent_ready_at")
 

@@ -15,8 +15,8 @@ import threading
 from bisect import bisect_left, bisect_right, insort
 from dataclasses import dataclass, field
 
-from pipeline.simulator.config import DAY_MS, Clock, SimulatorConfig
-from pipeline.simulator.data import (
+from simulator.config import DAY_MS, Clock, SimulatorConfig
+from simulator.data import (
     CallPlan,
     GeneratorSettings,
     assistant_uuid,
@@ -24,7 +24,7 @@ from pipeline.simulator.data import (
     plan_call,
     room_token,
 )
-from pipeline.simulator.records import RenderContext, Version, render_version
+from simulator.records import RenderContext, Version, render_version
 
 
 @dataclass

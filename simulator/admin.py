@@ -23,11 +23,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pipeline.simulator.config import from_ms, to_ms
-from pipeline.simulator.query import parse_instant
+from simulator.config import from_ms, to_ms
+from simulator.query import parse_instant
 
 if TYPE_CHECKING:
-    from pipeline.simulator.app import SimulatorApp
+    from simulator.app import SimulatorApp
 
 Arg = Callable[[str], str | None]
 # (app, the path after the route name, query parameter lookup) -> JSON result

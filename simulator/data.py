@@ -2,7 +2,7 @@
 
 A day's calls come from an RNG seeded by ``(seed, assistant index, day)`` only, so what a query sees
 never depends on which days were generated first. A call's content (numbers, transcript...) is
-rendered lazily, per version, by :mod:`pipeline.simulator.records`.
+rendered lazily, per version, by :mod:`simulator.records`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipeline.simulator.config import DAY_MS, HOUR_MS
+from simulator.config import DAY_MS, HOUR_MS
 
 if TYPE_CHECKING:
-    from pipeline.simulator.records import Version
+    from simulator.records import Version
 
 OUTCOME_WEIGHTS: dict[str, float] = {
     "completed": 0.40,

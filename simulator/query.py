@@ -15,10 +15,10 @@ from typing import Any
 
 import orjson
 
-from pipeline.simulator.config import to_us
-from pipeline.simulator.data import CallPlan
-from pipeline.simulator.records import TIMESTAMP_FIELDS
-from pipeline.simulator.store import CallStore
+from simulator.config import to_us
+from simulator.data import CallPlan
+from simulator.records import TIMESTAMP_FIELDS
+from simulator.store import CallStore
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100

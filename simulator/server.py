@@ -7,10 +7,10 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from pipeline.simulator.app import SimulatorApp
-from pipeline.simulator.config import Clock, SimulatorConfig, from_ms
-from pipeline.simulator.store import CallStore
-from pipeline.simulator.wire import SimServer
+from simulator.app import SimulatorApp
+from simulator.config import Clock, SimulatorConfig, from_ms
+from simulator.store import CallStore
+from simulator.wire import SimServer
 
 HOST = "127.0.0.1"
 

@@ -22,25 +22,25 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
-from pipeline.simulator.admin import handle_admin
-from pipeline.simulator.config import Clock, SimulatorConfig, to_ms, to_us
-from pipeline.simulator.faults import (
+from simulator.admin import handle_admin
+from simulator.config import Clock, SimulatorConfig, to_ms, to_us
+from simulator.faults import (
     FaultInjector,
     html_error_page,
     retry_after_value,
     slow_delay_s,
     truncated_length,
 )
-from pipeline.simulator.query import (
+from simulator.query import (
     Paging,
     ValidationFailed,
     parse_call_log_query,
     parse_paging,
     select_page,
 )
-from pipeline.simulator.records import format_ts
-from pipeline.simulator.store import CallStore
-from pipeline.simulator.wire import Request
+from simulator.records import format_ts
+from simulator.store import CallStore
+from simulator.wire import Request
 
 CALL_LOGS_PREFIX = "/assistant/call-logs/"
 _LOGS_HEAD = b'{"success":true,"message":"Call logs retrieved successfully","data":{"logs":['
