@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -104,3 +105,33 @@ def test_serves_many_pages_to_concurrent_keep_alive_clients() -> None:
         assert served == expected
         assert sum(expected.values()) > 5000
         assert sim.stats()["records_served"] == sum(expected.values())
+
+
+def test_python_m_simulator_is_the_same_command_line_as_calllogs_simulate() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "CALL_LOGS_SIM_PORT"}
+    env["PYTHONPATH"] = str(REPO)
+    helps = [
+        subprocess.run(
+            command, capture_output=True, text=True, env=env, cwd=REPO, timeout=60, check=True
+        ).stdout
+        for command in (
+            [sys.executable, "-m", "simulator", "--help"],
+            [str(Path(sys.executable).with_name("calllogs")), "simulate", "--help"],
+        )
+    ]
+    options = [{word for word in text.split() if word.startswith("--")} for text in helps]
+    assert options[0] == options[1] and "--port" in options[0]
+    assert all(
+        "CALL_LOGS_SIM_PORT or 8787" in " ".join(text.replace("$", "").split()) for text in helps
+    )
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        busy = subprocess.run(
+            [sys.executable, "-m", "simulator", "--port", str(port)],
+            capture_output=True, text=True, env=env, cwd=REPO, timeout=60, check=False,
+        )  # fmt: skip
+    assert busy.returncode == 1
+    (line,) = busy.stderr.splitlines()
+    assert line.startswith(f"simulator: error: port {port} on 127.0.0.1 is already in use")
