@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -10,10 +11,16 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.assets import raw_call_logs, warehouse_tables
+from dagster_project.assets import (
+    METRIC_TABLES,
+    WAREHOUSE_TABLES,
+    raw_call_logs,
+    warehouse_tables,
+)
 from dagster_project.definitions import defs
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
+from pipeline.sqlfiles import read_sql
 from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
 from tests.simulator_client import FROZEN_NOW
@@ -179,3 +186,19 @@ def test_an_unknown_assistant_fails_the_run_but_not_the_others(
     )
     assert (unknown, "failed") in failed
     assert {(a, "synced") for a in healthy} <= set(failed)
+
+
+def test_the_asset_graph_says_what_reads_what() -> None:
+    graph = defs.resolve_asset_graph()
+
+    def upstream(name: str) -> set[str]:
+        return {key.path[-1] for key in graph.get(dg.AssetKey(name)).parent_keys}
+
+    for table in WAREHOUSE_TABLES:
+        assert upstream(table) == {"raw_call_logs"}
+    everything = set(WAREHOUSE_TABLES) | set(METRIC_TABLES)
+    for metric in METRIC_TABLES:
+        sql = read_sql(f"metrics/{metric}.sql")
+        read = {t for t in everything - {metric} if re.search(rf"\b(FROM|JOIN)\s+{t}\b", sql)}
+        assert read, metric
+        assert upstream(metric) == read, metric  # the graph is the SQL's own lineage
