@@ -144,7 +144,9 @@ class Lake:
         self._local = isinstance(filesystem, pafs.LocalFileSystem)
         # One PutObject is atomic on S3 (see the module doc); elsewhere go through a temporary key.
         self._single_put = isinstance(filesystem, pafs.S3FileSystem)
-        self._locks: dict[tuple[str, date, str], threading.Lock] = {}
+        # A lock per partition being written, held only while someone writes it: entries are
+        # counted and dropped at zero, so a year-long backfill of many assistants keeps none.
+        self._locks: dict[tuple[str, date, str], tuple[threading.Lock, int]] = {}
         self._locks_guard = threading.Lock()
 
     def __repr__(self) -> str:
@@ -306,15 +308,35 @@ class Lake:
 
     @contextmanager
     def _locked(self, keys: Sequence[tuple[str, date, str]]) -> Iterator[None]:
+        wanted = sorted(set(keys))  # one order for everyone: no two writers wait on each other
         with self._locks_guard:
-            locks = [self._locks.setdefault(key, threading.Lock()) for key in sorted(set(keys))]
-        for lock in locks:
-            lock.acquire()
+            locks = []
+            for key in wanted:
+                lock, users = self._locks.get(key) or (threading.Lock(), 0)
+                self._locks[key] = (lock, users + 1)
+                locks.append(lock)
+        acquired: list[threading.Lock] = []
         try:
+            for lock in locks:
+                lock.acquire()
+                acquired.append(lock)
             yield
         finally:
-            for lock in reversed(locks):
+            for lock in reversed(acquired):
                 lock.release()
+            with self._locks_guard:
+                for key in wanted:
+                    lock, users = self._locks[key]
+                    if users == 1:
+                        del self._locks[key]
+                    else:
+                        self._locks[key] = (lock, users - 1)
+
+    @property
+    def partitions_being_written(self) -> int:
+        """Partition locks held or waited for right now (0 when no write is under way)."""
+        with self._locks_guard:
+            return len(self._locks)
 
     # --- run records -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -295,6 +295,27 @@ def test_concurrent_writers_of_one_partition_leave_one_whole_file(
     assert stored is not None
     assert any(stored.equals(version) for version in versions)
     assert os.listdir(partition_dir(tmp_path)) == [FILE_NAME]
+    assert lake.partitions_being_written == 0
+
+
+def test_a_partition_lock_lives_only_while_the_partition_is_written(lake: Lake) -> None:
+    for offset in range(50):  # a long backfill: many partitions, one after another
+        day = DAY + timedelta(days=offset)
+        lake.write_partition("call_logs", day, ASSISTANT, calls_of(f"a{offset}", day=day))
+    assert lake.partitions_being_written == 0
+    with lake._locked([("call_logs", DAY, ASSISTANT)]):
+        assert lake.partitions_being_written == 1
+        waiting = threading.Thread(
+            target=lake.write_partition, args=("call_logs", DAY, ASSISTANT, calls_of("b"))
+        )
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # the second writer waits for the first
+        assert lake.partitions_being_written == 1  # on the same lock
+    waiting.join(timeout=30)
+    assert lake.partitions_being_written == 0
+    stored = lake.read_partition("call_logs", DAY, ASSISTANT)
+    assert stored is not None and stored.column("room_name").to_pylist() == ["b"]
 
 
 # --- validation ------------------------------------------------------------------------------
