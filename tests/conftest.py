@@ -1,13 +1,21 @@
-"""Fixtures shared across test folders: a real S3-compatible server (moto) on loopback."""
+"""Shared across test folders: hypothesis profiles, and a real S3-compatible server (moto)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from tests.s3_server import moto_s3, new_bucket, use_s3
+
+# Property tests: quick where people run them, thorough in CI (.ci/run sets the profile).
+_PROPERTY_SETTINGS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("quick", max_examples=50, **_PROPERTY_SETTINGS)  # type: ignore[arg-type]
+settings.register_profile("thorough", max_examples=600, **_PROPERTY_SETTINGS)  # type: ignore[arg-type]
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pyarrow as pa
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pipeline.schemas import UTC_TS
@@ -207,13 +207,11 @@ _iso_like = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_iso_like, st.none(), st.integers(), st.text(max_size=5)), max_size=12))
 def test_property_column_parse_equals_scalar_parse(values: list[object]) -> None:
     assert parse_timestamps(values).to_pylist() == [parse_timestamp(value) for value in values]
 
 
-@settings(max_examples=300, deadline=None)
 @given(st.datetimes(timezones=st.just(UTC)))
 def test_property_isoformat_round_trips(moment: datetime) -> None:
     assert parse_timestamp(moment.isoformat()) == moment
