@@ -31,6 +31,7 @@ from pipeline.errors import (
     RequestRejected,
     SyncStopped,
 )
+from pipeline.redaction import redact
 from pipeline.retry import RateLimiter, RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -86,11 +87,6 @@ class _Retryable(Exception):
         self.reason = reason
         self.detail = detail
         self.retry_after = retry_after
-
-
-def redact(text: str, secret: Secret) -> str:
-    value = secret.reveal()
-    return text.replace(value, "***") if value else text
 
 
 class CallLogsClient:
@@ -234,7 +230,7 @@ class CallLogsClient:
                 log.info(
                     "retrying GET %s (%s) in %.2fs, attempt %d/%d",
                     path,
-                    redact(failure.detail, self._key),
+                    redact(failure.detail, self._key.reveal()),
                     wait,
                     attempt + 1,
                     policy.max_attempts,
@@ -251,7 +247,7 @@ class CallLogsClient:
 
         ``same``: every attempt got the platform's own 500, which retrying does not cure.
         """
-        detail = redact(failure.detail, self._key)
+        detail = redact(failure.detail, self._key.reveal())
         if same and self.has_answered:
             return ApiUnavailable(
                 f"GET {path} answered {detail} on all {attempts} attempts while other requests "
@@ -329,7 +325,7 @@ class CallLogsClient:
         if body.get("success") is False:
             raise ApiError(
                 f"the API answered GET {path} with success=false "
-                f"({redact(str(body.get('message', 'no message')), self._key)[:200]}); "
+                f"({redact(str(body.get('message', 'no message')), self._key.reveal())[:200]}); "
                 "check the API's status and try again later"
             )
         return body

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.redaction import has_credentials
 
 DEFAULT_START_DATE = date(2025, 1, 1)
 DEFAULT_LOOKBACK_HOURS = 48
@@ -116,8 +117,8 @@ def _parse_lake_url(raw: str | None) -> str | None:
     text = (raw or "").strip()
     if not text:
         return None
-    scheme, separator, rest = text.partition("://")
-    if separator and "@" in rest.split("/", 1)[0]:
+    scheme, separator, _ = text.partition("://")
+    if separator and has_credentials(text):
         raise ConfigError(
             f"CALL_LOGS_LAKE_URL must not carry credentials ({scheme}://<credentials>@...); "
             "use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or an instance role"

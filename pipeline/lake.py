@@ -80,6 +80,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.errors import LakeError
+from pipeline.redaction import has_credentials, redact
 from pipeline.schemas import LAKE_TABLES
 
 if TYPE_CHECKING:
@@ -529,7 +530,7 @@ def _parquet_bytes(file_table: pa.Table) -> pa.Buffer:
 def _s3_filesystem(location: str, env: Mapping[str, str]) -> tuple[pafs.FileSystem, str]:
     """An S3FileSystem for ``s3://bucket/prefix`` configured from the environment (module doc)."""
     parts = urlsplit(location)
-    if "@" in parts.netloc:
+    if has_credentials(location):
         raise LakeError(
             "CALL_LOGS_LAKE_URL must not carry credentials (it is shown in logs and in the "
             "Dagster UI); use AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or a role"
@@ -571,7 +572,7 @@ def _split_endpoint(endpoint: str) -> tuple[str, str]:
     if (
         parts.scheme not in {"http", "https"}
         or not parts.hostname
-        or "@" in parts.netloc
+        or has_credentials(endpoint)
         or parts.path.strip("/")
         or parts.query
     ):
@@ -584,11 +585,7 @@ def _split_endpoint(endpoint: str) -> tuple[str, str]:
 
 def _redact(text: str, env: Mapping[str, str] | None = None) -> str:
     source = os.environ if env is None else env
-    for name in _SECRET_VARIABLES:
-        value = (source.get(name) or "").strip()
-        if len(value) >= 4:
-            text = text.replace(value, "***")
-    return text
+    return redact(text, *(source.get(name) for name in _SECRET_VARIABLES), min_chars=4)
 
 
 def _make_private_dirs(directory: str) -> None:
