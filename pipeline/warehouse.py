@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import QueryCancelled, WarehouseError
+from pipeline.querystream import QueryStream
 from pipeline.schemas import (
     CALL_LOGS_SCHEMA,
     REJECTED_LOGS_SCHEMA,
@@ -139,9 +140,13 @@ class LoadStats:
 class Warehouse:
     """One DuckDB file. Every method opens its own short-lived connection and closes it."""
 
-    def __init__(self, path: Path, *, lock_timeout_s: float = 300.0) -> None:
+    def __init__(
+        self, path: Path, *, lock_timeout_s: float = 300.0, memory_limit: str = "128MB"
+    ) -> None:
         self.path = Path(path).absolute()
         self.lock_timeout_s = lock_timeout_s
+        # DuckDB's buffer pool; CALL_LOGS_DUCKDB_MEMORY_LIMIT through Settings.warehouse().
+        self.memory_limit = memory_limit
         self._schema_ready = False
 
     def __repr__(self) -> str:
@@ -240,40 +245,21 @@ class Warehouse:
         """Run one statement read-only and stream its result as Arrow record batches.
 
         Yields ``(schema, batches)``; ``schema`` is None for a statement that returns no rows.
-        The connection stays open until the block ends. Ctrl-C (DuckDB interrupts the query)
-        raises :class:`QueryCancelled`.
+        The connection stays open until the block ends. Ctrl-C interrupts the statement and
+        raises :class:`QueryCancelled` (see :mod:`pipeline.querystream`).
         """
         if not self.path.exists():
             raise WarehouseError(
                 f"there is no warehouse at {self.path} yet; run `calllogs sync` to create it"
             )
         with self._connection(read_only=True) as con:
+            stream = QueryStream(con, statement, batch_rows, self._query_error).start()
             try:
-                relation = con.sql(statement)
-                if relation is None:
-                    yield None, iter(())
-                    return
-                reader = relation.to_arrow_reader(batch_rows)
-                if reader.schema.equals(_NO_RESULT):  # SET, BEGIN, ATTACH, …: nothing to show
-                    answer = reader.read_all()
-                    reader = pa.RecordBatchReader.from_batches(answer.schema, answer.to_batches())
-                    if answer.num_rows == 0:
-                        yield None, iter(())
-                        return
-            except (duckdb.Error, RuntimeError) as exc:
-                raise self._query_error(exc) from exc
-            try:
-                yield reader.schema, self._batches(reader)
+                yield stream.schema(), stream.batches()
             finally:
-                con.interrupt()
+                stream.close()
 
-    def _batches(self, reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
-        try:
-            yield from reader
-        except (duckdb.Error, RuntimeError) as exc:
-            raise self._query_error(exc) from exc
-
-    def _query_error(self, exc: Exception) -> WarehouseError:
+    def _query_error(self, exc: BaseException) -> WarehouseError:
         if isinstance(exc, duckdb.InterruptException) or "interrupted" in str(exc).lower():
             return QueryCancelled("query cancelled")
         if isinstance(exc, duckdb.Error):
@@ -355,8 +341,7 @@ class Warehouse:
     def _config(self) -> dict[str, str | bool | int | float | list[str]]:
         # DuckDB's buffer pool defaults to 80% of RAM; a loader never needs that much, and a small
         # pool keeps a sync's peak memory flat whatever the warehouse's size (it spills to disk).
-        limit = os.environ.get("CALL_LOGS_DUCKDB_MEMORY_LIMIT", "").strip() or "128MB"
-        return {"memory_limit": limit}
+        return {"memory_limit": self.memory_limit}
 
     def _create_parent(self) -> None:
         parent = self.path.parent
@@ -398,10 +383,6 @@ class Warehouse:
         return WarehouseError(
             f"warehouse {self.path}: {doing} failed: {_one_line(exc)}; {_hint(exc)}"
         )
-
-
-# What DuckDB answers for a statement that returns nothing (SET, BEGIN, ATTACH, …).
-_NO_RESULT = pa.schema({"Success": pa.bool_()})
 
 
 def split_statements(sql: str) -> list[str]:
