@@ -49,14 +49,12 @@ def library_sync(
     from pipeline.client import make_client
     from pipeline.config import Settings
     from pipeline.extract import ExtractOptions
-    from pipeline.lake import Lake
     from pipeline.sync import extract_to_lake, load_lake_into_warehouse
-    from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env(env)
     options = ExtractOptions(page_parallelism=page_parallelism) if page_parallelism else None
-    lake = Lake(settings.lake_location)
-    warehouse = Warehouse(settings.warehouse_path)
+    lake = settings.lake()
+    warehouse = settings.warehouse()
     began = time.perf_counter()
     with make_client(settings) as client:
         report = extract_to_lake(

@@ -15,7 +15,6 @@ from typing import Any
 
 import dagster as dg
 
-from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import SyncRunConfig, plan_of_run
 from pipeline import checks
@@ -119,27 +118,6 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
     }
 
 
-@dg.asset(
-    name="raw_call_logs",
-    group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=API_POOL,
-    kinds={"parquet"},
-    check_specs=[
-        dg.AssetCheckSpec("schema_drift", asset="raw_call_logs"),
-        dg.AssetCheckSpec(
-            "assistants_synced",
-            asset="raw_call_logs",
-            description="Every assistant of the run synced all of its days.",
-        ),
-    ],
-    description=(
-        "Every call of every assistant, read from GET /assistant/call-logs/{id} window by window, "
-        "verified against the API's total, normalised and written to the Parquet lake "
-        "(one atomically replaced partition per day and assistant)."
-    ),
-)
 def raw_call_logs(
     context: dg.AssetExecutionContext, calllogs: CallLogsResource, config: SyncRunConfig
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
@@ -193,23 +171,6 @@ WAREHOUSE_CHECK_SPECS = [
 ]
 
 
-@dg.multi_asset(
-    name="warehouse_tables",
-    group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-    pool=WAREHOUSE_POOL,
-    specs=[
-        dg.AssetSpec(table, deps=list(READS[table]), kinds={"duckdb"}, group_name=GROUP)
-        for table in (*WAREHOUSE_TABLES, *METRIC_TABLES)
-    ],
-    check_specs=WAREHOUSE_CHECK_SPECS,
-    description=(
-        "Loads the run's lake partitions into DuckDB: replaces exactly those (day, assistant) "
-        "rows of call_logs, transcripts and rejected_logs and recomputes exactly their rows of "
-        "daily_assistant_metrics and sip_failures, in one transaction."
-    ),
-)
 def warehouse_tables(
     context: dg.AssetExecutionContext, calllogs: CallLogsResource
 ) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
@@ -272,3 +233,46 @@ def warehouse_tables(
             },
             allow_retries=False,
         )
+
+
+def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """Both assets over the given daily partitions (built when the definitions load)."""
+    extract = dg.asset(
+        name="raw_call_logs",
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=API_POOL,
+        kinds={"parquet"},
+        check_specs=[
+            dg.AssetCheckSpec("schema_drift", asset="raw_call_logs"),
+            dg.AssetCheckSpec(
+                "assistants_synced",
+                asset="raw_call_logs",
+                description="Every assistant of the run synced all of its days.",
+            ),
+        ],
+        description=(
+            "Every call of every assistant, read from GET /assistant/call-logs/{id} window by "
+            "window, verified against the API's total, normalised and written to the Parquet "
+            "lake (one atomically replaced partition per day and assistant)."
+        ),
+    )(raw_call_logs)
+    load = dg.multi_asset(
+        name="warehouse_tables",
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        specs=[
+            dg.AssetSpec(table, deps=list(READS[table]), kinds={"duckdb"}, group_name=GROUP)
+            for table in (*WAREHOUSE_TABLES, *METRIC_TABLES)
+        ],
+        check_specs=WAREHOUSE_CHECK_SPECS,
+        description=(
+            "Loads the run's lake partitions into DuckDB: replaces exactly those (day, assistant) "
+            "rows of call_logs, transcripts and rejected_logs and recomputes exactly their rows of "
+            "daily_assistant_metrics and sip_failures, in one transaction."
+        ),
+    )(warehouse_tables)
+    return [extract, load]

@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         "instance; print what the next sync will do",
     )
 
+    sub.add_parser(
+        "settings",
+        help="print the settings every command would use (CALL_LOGS_* after .env; secrets "
+        "only as set or not set); a bad value is one line naming the variable",
+    )
+
     sim = sub.add_parser("simulate", help="serve the bundled call-logs API simulator on loopback")
     add_simulator_arguments(sim)
 
@@ -170,14 +176,13 @@ def _plan(args: argparse.Namespace, settings: Settings) -> SyncPlan:
     """The current assistants (asked for, configured or listed), each planned from its state."""
     from pipeline.assistants import current_roster
     from pipeline.incremental import plan_from_warehouse, plan_requested
-    from pipeline.warehouse import Warehouse
 
     if (args.start is None) != (args.end is None):
         raise ConfigError("give both --start and --end, or neither for the incremental sync")
     roster = current_roster(settings, only=args.assistant or ())
     if args.start is not None:
         return plan_requested(args.start, args.end, roster)
-    return plan_from_warehouse(settings, Warehouse(settings.warehouse_path), roster)
+    return plan_from_warehouse(settings, settings.warehouse(), roster)
 
 
 def _report(run: RunPlan, outcome: RunOutcome) -> int:
@@ -231,6 +236,18 @@ def _doctor(args: argparse.Namespace) -> int:
     return EXIT_OK if all(f.ok for f in findings) else EXIT_FAILED
 
 
+def _settings(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    for name, value in settings.to_env().items():
+        print(f"{name}={value}")
+    for name, secret in (
+        ("CALL_LOGS_API_KEY", settings.api_key),
+        ("CALL_LOGS_PHONE_HASH_KEY", settings.phone_hash_key),
+    ):
+        print(f"{name}=<{'set' if secret else 'not set'}>")
+    return EXIT_OK
+
+
 def _simulate(args: argparse.Namespace) -> int:
     from simulator.cli import StartFailed, serve
 
@@ -243,14 +260,13 @@ def _simulate(args: argparse.Namespace) -> int:
 def _sql(args: argparse.Namespace) -> int:
     from pipeline.sqloptions import Output
     from pipeline.sqlshell import interactive, run_script
-    from pipeline.warehouse import Warehouse
 
     settings = Settings.from_env()
     if not settings.warehouse_path.exists():
         raise ConfigError(
             f"no warehouse at {settings.warehouse_path}; run `calllogs sync` (or `make demo`) first"
         )
-    warehouse = Warehouse(settings.warehouse_path)
+    warehouse = settings.warehouse()
     options = Output(args.format, max(args.max_rows, 0))
     if args.query is not None:
         run_script(warehouse, args.query, sys.stdout, options)
@@ -288,6 +304,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handlers = {
         "sync": _sync,
         "doctor": _doctor,
+        "settings": _settings,
         "simulate": _simulate,
         "sql": _sql,
         "demo": _demo,

@@ -1,17 +1,33 @@
-"""The code location: wiring only — logic lives in ``pipeline``."""
+"""The code location: wiring only — logic lives in ``pipeline``.
+
+Nothing is read at import: the settings are built when Dagster loads the definitions (``defs``),
+so a bad ``CALL_LOGS_*`` value is one :class:`~pipeline.errors.ConfigError` naming it, and the
+partitions start at ``CALL_LOGS_START_DATE`` as it is then.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.assets import raw_call_logs, warehouse_tables
-from dagster_project.jobs import sync_job
-from dagster_project.resources import resource_from_env
-from dagster_project.schedules import incremental_sync
+from dagster_project.assets import build_assets
+from dagster_project.jobs import build_sync_job
+from dagster_project.partitions import daily_partitions
+from dagster_project.resources import CallLogsResource
+from dagster_project.schedules import build_schedule
+from pipeline.config import Settings
 
-defs = dg.Definitions(
-    assets=[raw_call_logs, warehouse_tables],
-    jobs=[sync_job],
-    schedules=[incremental_sync],
-    resources={"calllogs": resource_from_env()},
-)
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    partitions = daily_partitions(settings.start_date)
+    job = build_sync_job(partitions)
+    return dg.Definitions(
+        assets=build_assets(partitions),
+        jobs=[job],
+        schedules=[build_schedule(settings.schedule_cron, job)],
+        resources={"calllogs": CallLogsResource.from_settings(settings, secrets_from_env=True)},
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return build_definitions(Settings.from_env())

@@ -54,9 +54,8 @@ def run_demo(*, days: int, seed: int, data_dir: Path | None, echo: Callable[[str
         return 1
     from pipeline.sqlfiles import read_sql
     from pipeline.sqlformat import format_table
-    from pipeline.warehouse import Warehouse
 
-    warehouse = Warehouse(settings.warehouse_path)
+    warehouse = settings.warehouse()
     summary = warehouse.query(
         read_sql("reports/assistant_summary.sql"), {"start_day": start, "end_day": end}
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import dagster as dg
 
-from pipeline.config import Settings
 
-SETTINGS_AT_LOAD = Settings.from_env()
-
-daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=SETTINGS_AT_LOAD.start_date.isoformat(),
-    timezone="UTC",
-    end_offset=1,  # today is a partition too, re-synced while it fills
-)
+def daily_partitions(start_date: date) -> dg.DailyPartitionsDefinition:
+    """One partition per UTC day from ``start_date``; today is one too, re-synced while it fills."""
+    return dg.DailyPartitionsDefinition(
+        start_date=start_date.isoformat(), timezone="UTC", end_offset=1
+    )

@@ -15,18 +15,18 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.definitions import defs
+from dagster_project.definitions import build_definitions
 from dagster_project.jobs import SYNC_JOB_NAME
 from dagster_project.run_plan import run_config_for
 from dagster_project.schedules import range_tags, run_tags
 from pipeline.config import Settings
 from pipeline.errors import CallLogsError
 from pipeline.incremental import RunPlan
-from pipeline.lake import Lake
 from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table, with_status
 from pipeline.wording import count
 
@@ -50,6 +50,12 @@ class RunOutcome:
     @property
     def removed(self) -> list[AssistantOutcome]:
         return with_status(self.assistants, REMOVED)
+
+
+@cache
+def definitions_for(settings: Settings) -> dg.Definitions:
+    """The definitions for these settings, built once per process and settings."""
+    return build_definitions(settings)
 
 
 def ensure_dagster_home(settings: Settings) -> Path:
@@ -162,7 +168,7 @@ def run_sync(
     With ``plan`` each assistant reads only its own days; without, every current assistant
     reads them all. The outcome says, per assistant, what the run did.
     """
-    job = defs.resolve_job_def(SYNC_JOB_NAME)
+    job = definitions_for(Settings.from_env()).resolve_job_def(SYNC_JOB_NAME)
     run_config: dict[str, object] = dict(run_config_for(plan)) if plan is not None else {}
     if quiet_dagster:
         run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
@@ -195,7 +201,7 @@ def run_sync(
 
 def _assistants_of(run_id: str) -> tuple[AssistantOutcome, ...]:
     """What the run's extraction recorded per assistant (nothing when it stopped before)."""
-    record = Lake(Settings.from_env().lake_location).read_run_record(run_id)
+    record = Settings.from_env().lake().read_run_record(run_id)
     return () if record is None else tuple(from_table(record))
 
 

@@ -1,18 +1,16 @@
 """The incremental schedule: hourly, each assistant planned from its own state."""
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, timedelta
 
 import dagster as dg
 
-from dagster_project.jobs import SYNC_JOB_NAME, sync_job
+from dagster_project.jobs import SYNC_JOB_NAME
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import assistants_in, run_config_for
 from pipeline.assistants import current_roster
 from pipeline.incremental import RunPlan, plan_from_warehouse
 
-CRON = os.environ.get("CALL_LOGS_SCHEDULE_CRON", "").strip() or "0 * * * *"
 ASSISTANTS_TAG = "calllogs/assistants"
 
 
@@ -52,17 +50,6 @@ def _assistants_being_synced(instance: dg.DagsterInstance) -> set[str]:
     return busy
 
 
-@dg.schedule(
-    cron_schedule=CRON,
-    job=sync_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=(
-        "Incremental sync, per assistant: from each assistant's own synced point minus "
-        "CALL_LOGS_LOOKBACK_HOURS up to now, plus its days with calls in progress and the days it "
-        "failed on; a new assistant gets its whole history in a run of its own."
-    ),
-)
 def incremental_sync(
     context: dg.ScheduleEvaluationContext, calllogs: CallLogsResource
 ) -> Iterator[dg.RunRequest | dg.SkipReason]:
@@ -83,3 +70,19 @@ def incremental_sync(
             run_config=run_config_for(run),
             tags=run_tags(run),
         )
+
+
+def build_schedule(cron: str, job: "dg.UnresolvedAssetJobDefinition") -> dg.ScheduleDefinition:
+    """The incremental schedule on ``cron`` (CALL_LOGS_SCHEDULE_CRON, UTC), running by default."""
+    return dg.schedule(
+        name="incremental_sync",
+        cron_schedule=cron,
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=(
+            "Incremental sync, per assistant: from each assistant's own synced point minus "
+            "CALL_LOGS_LOOKBACK_HOURS up to now, plus its days with calls in progress and the days "
+            "it failed on; a new assistant gets its whole history in a run of its own."
+        ),
+    )(incremental_sync)

@@ -1,20 +1,35 @@
-"""Settings from ``CALL_LOGS_*`` environment variables, validated once, in one place."""
+"""Settings from ``CALL_LOGS_*`` environment variables, validated once, in one place.
+
+:class:`Settings` owns every variable of the pipeline (``CALL_LOGS_SQL_DIR``, an override of where
+the SQL is read, and ``CALL_LOGS_SIM_PORT``, the simulator's own, aside): a bad value is a
+:class:`ConfigError` naming the variable, raised when the settings are built — by the CLI before
+it does anything, by the Dagster definitions when they load.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pipeline.errors import ConfigError
 from pipeline.redaction import has_credentials
 
+if TYPE_CHECKING:
+    from pipeline.lake import Lake
+    from pipeline.warehouse import Warehouse
+
 DEFAULT_START_DATE = date(2025, 1, 1)
 DEFAULT_LOOKBACK_HOURS = 48
 DEFAULT_NON_FINAL_MAX_AGE_DAYS = 14
+DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
+DEFAULT_SCHEDULE_CRON = "0 * * * *"
 
 
 class Secret:
@@ -126,6 +141,51 @@ def _parse_lake_url(raw: str | None) -> str | None:
     return text
 
 
+_MEMORY_LIMIT = re.compile(r"^\d+(\.\d+)?\s*([KMGT]i?B|B|%)$", re.IGNORECASE)
+_CRON_FIELD = re.compile(r"^[\d*/,\-A-Za-z?]+$")
+
+
+def _parse_memory_limit(raw: str | None) -> str:
+    text = (raw or "").strip()
+    if not text:
+        return DEFAULT_DUCKDB_MEMORY_LIMIT
+    if not _MEMORY_LIMIT.match(text):
+        raise ConfigError(
+            f"CALL_LOGS_DUCKDB_MEMORY_LIMIT={text!r} is not a size; use e.g. 128MB, 2GB or 50%"
+        )
+    return text
+
+
+def _parse_cron(raw: str | None) -> str:
+    text = " ".join((raw or "").split())
+    if not text:
+        return DEFAULT_SCHEDULE_CRON
+    fields = text.split(" ")
+    if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+        raise ConfigError(
+            f"CALL_LOGS_SCHEDULE_CRON={text!r} is not a cron expression; use five fields "
+            "(minute hour day month weekday), e.g. '0 * * * *' for hourly"
+        )
+    return text
+
+
+def _parse_endpoint(raw: str | None) -> str | None:
+    text = (raw or "").strip().rstrip("/")
+    if not text:
+        return None
+    parts = urlsplit(text if "://" in text else f"https://{text}")
+    if has_credentials(text):
+        raise ConfigError(
+            "CALL_LOGS_S3_ENDPOINT_URL must not carry credentials (<credentials>@host); use "
+            "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or an instance role"
+        )
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ConfigError(
+            f"CALL_LOGS_S3_ENDPOINT_URL={text!r} must look like http://host:port or https://host"
+        )
+    return text
+
+
 @dataclass(frozen=True)
 class Settings:
     api_url: str
@@ -142,6 +202,9 @@ class Settings:
     max_requests_per_second: float | None = None
     request_timeout_s: float = 30.0
     retry_budget_s: float = 120.0
+    s3_endpoint_url: str | None = None
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    schedule_cron: str = DEFAULT_SCHEDULE_CRON
 
     @property
     def lake_location(self) -> str:
@@ -212,4 +275,45 @@ class Settings:
                 source.get("CALL_LOGS_MAX_REQUESTS_PER_SECOND"),
                 None,
             ),
+            s3_endpoint_url=_parse_endpoint(source.get("CALL_LOGS_S3_ENDPOINT_URL")),
+            duckdb_memory_limit=_parse_memory_limit(source.get("CALL_LOGS_DUCKDB_MEMORY_LIMIT")),
+            schedule_cron=_parse_cron(source.get("CALL_LOGS_SCHEDULE_CRON")),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """Every setting but the secrets as the ``CALL_LOGS_*`` variables that give it back:
+        ``Settings.from_env({**s.to_env(), <the two secrets>}) == s``."""
+        return {
+            "CALL_LOGS_API_URL": self.api_url,
+            "CALL_LOGS_ASSISTANT_IDS": ",".join(self.assistant_ids or ()),
+            "CALL_LOGS_DATA_DIR": str(self.data_dir),
+            "CALL_LOGS_START_DATE": self.start_date.isoformat(),
+            "CALL_LOGS_LOOKBACK_HOURS": str(self.lookback_hours),
+            "CALL_LOGS_NON_FINAL_MAX_AGE_DAYS": str(self.non_final_max_age_days),
+            "CALL_LOGS_LAKE_URL": self.lake_url or "",
+            "CALL_LOGS_HASH_PHONE_NUMBERS": "1" if self.hash_phone_numbers else "0",
+            "CALL_LOGS_CONCURRENCY": str(self.concurrency),
+            "CALL_LOGS_RETRY_BUDGET_SECONDS": str(int(self.retry_budget_s)),
+            "CALL_LOGS_MAX_REQUESTS_PER_SECOND": (
+                repr(self.max_requests_per_second) if self.max_requests_per_second else ""
+            ),
+            "CALL_LOGS_S3_ENDPOINT_URL": self.s3_endpoint_url or "",
+            "CALL_LOGS_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "CALL_LOGS_SCHEDULE_CRON": self.schedule_cron,
+        }
+
+    def lake(self) -> Lake:
+        """The lake at ``lake_location`` (object-store credentials from the AWS chain)."""
+        from pipeline.lake import Lake  # noqa: PLC0415 - pyarrow only when a lake is used
+
+        return Lake(self.lake_location, s3_endpoint=self.s3_endpoint_url)
+
+    def warehouse(self, *, lock_timeout_s: float = 300.0) -> Warehouse:
+        """The warehouse at ``warehouse_path`` with this DuckDB memory limit."""
+        from pipeline.warehouse import Warehouse  # noqa: PLC0415 - duckdb only when one is used
+
+        return Warehouse(
+            self.warehouse_path,
+            lock_timeout_s=lock_timeout_s,
+            memory_limit=self.duckdb_memory_limit,
         )

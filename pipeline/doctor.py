@@ -17,7 +17,6 @@ from pipeline.client import CallLogsClient
 from pipeline.config import Settings
 from pipeline.errors import AssistantNotFound, CallLogsError
 from pipeline.incremental import SyncPlan, plan_from_warehouse
-from pipeline.warehouse import Warehouse
 from pipeline.windows import days_between, midnight, query_bounds, utc_day
 from pipeline.wording import count
 
@@ -53,7 +52,7 @@ def check_warehouse(settings: Settings) -> Finding:
     if not path.exists():
         return Finding("warehouse", True, f"{path} not created yet (the first sync creates it)")
     try:
-        counts = Warehouse(path, lock_timeout_s=10).table_counts()
+        counts = settings.warehouse(lock_timeout_s=10).table_counts()
     except CallLogsError as exc:
         return Finding("warehouse", False, str(exc))
     return Finding(
@@ -107,7 +106,7 @@ def next_sync(
     settings: Settings, roster: Roster, client: CallLogsClient, *, now: datetime | None = None
 ) -> tuple[SyncPlan, int]:
     """The next plain sync's plan and an estimate of its requests (one count per range)."""
-    plan = plan_from_warehouse(settings, Warehouse(settings.warehouse_path), roster, now=now)
+    plan = plan_from_warehouse(settings, settings.warehouse(), roster, now=now)
     requests = 0
     for run in plan.runs:
         for assistant, ranges in run.assistants.items():

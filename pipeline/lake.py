@@ -123,10 +123,19 @@ class _Staged:
 class Lake:
     """Parquet partitions under a local path or a URI (``file:///...``, ``s3://bucket/prefix``)."""
 
-    def __init__(self, location: str, *, env: Mapping[str, str] | None = None) -> None:
-        """``env`` (default ``os.environ``) holds the object-store settings (see the module doc)."""
+    def __init__(
+        self,
+        location: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        s3_endpoint: str | None = None,
+    ) -> None:
+        """``env`` (default ``os.environ``) holds the object-store settings (see the module doc);
+        ``s3_endpoint`` (``Settings.s3_endpoint_url``) wins over the endpoint variables there."""
         self.location = location
         source = os.environ if env is None else env
+        if s3_endpoint:
+            source = {**source, S3_ENDPOINT_VARIABLES[0]: s3_endpoint}
         try:
             if location.startswith("s3://"):
                 filesystem, root = _s3_filesystem(location, source)

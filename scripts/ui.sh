@@ -37,5 +37,7 @@ if [[ -z "${CALL_LOGS_API_URL:-}" ]]; then
   export CALL_LOGS_ASSISTANT_IDS=""
   echo "No CALL_LOGS_API_URL set: using the bundled simulator at $CALL_LOGS_API_URL"
 fi
+# A bad CALL_LOGS_* value is one line here, not a code location that fails to load in the UI.
+"$BIN/calllogs" settings > /dev/null || exit 1
 echo "Dagster UI: http://127.0.0.1:3000  (DAGSTER_HOME=$DAGSTER_HOME)"
 "$BIN/dagster" dev -w workspace.yaml -h 127.0.0.1 -p "${DAGSTER_PORT:-3000}"

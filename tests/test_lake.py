@@ -443,4 +443,3 @@ def test_a_lake_location_that_is_a_file_gives_a_lake_error(tmp_path: Path) -> No
 def test_an_unsupported_uri_gives_a_lake_error() -> None:
     with pytest.raises(LakeError, match="cannot open the lake"):
         Lake("nosuchscheme://bucket/prefix")
-

@@ -11,13 +11,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.assets import (
-    METRIC_TABLES,
-    WAREHOUSE_TABLES,
-    raw_call_logs,
-    warehouse_tables,
-)
+from dagster_project.assets import METRIC_TABLES, WAREHOUSE_TABLES, build_assets
 from dagster_project.definitions import defs
+from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
 from pipeline.sqlfiles import read_sql
@@ -41,9 +37,17 @@ def sim() -> Iterator[SimulatorServer]:
         yield server
 
 
+ASSETS = build_assets(daily_partitions(date(2026, 9, 1)))
+
+
 def resource(sim: SimulatorServer, data_dir: Path) -> CallLogsResource:
-    return CallLogsResource(
-        api_url=sim.url, api_key=sim.api_key, data_dir=str(data_dir), start_date="2026-09-01"
+    return CallLogsResource.for_environment(
+        {
+            "CALL_LOGS_API_URL": sim.url,
+            "CALL_LOGS_API_KEY": sim.api_key,
+            "CALL_LOGS_DATA_DIR": str(data_dir),
+            "CALL_LOGS_START_DATE": "2026-09-01",
+        }
     )
 
 
@@ -53,7 +57,7 @@ def materialize_days(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return dg.materialize(
-            [raw_call_logs, warehouse_tables],
+            ASSETS,
             resources={"calllogs": resource(sim, data_dir)},
             tags=range_tags(start, end),
             instance=instance,
@@ -123,10 +127,10 @@ def test_rerun_leaves_the_warehouse_unchanged(sim: SimulatorServer, tmp_path: Pa
 
 
 def test_definitions_load_with_job_schedule_and_checks() -> None:
-    job = defs.resolve_job_def("call_logs_sync")
+    job = defs().resolve_job_def("call_logs_sync")
     assert job.partitions_def is not None
-    assert defs.resolve_schedule_def("incremental_sync").cron_schedule == "0 * * * *"
-    graph = defs.resolve_asset_graph()
+    assert defs().resolve_schedule_def("incremental_sync").cron_schedule == "0 * * * *"
+    graph = defs().resolve_asset_graph()
     check_names = {key.name for key in graph.asset_check_keys}
     assert {
         "unique_room_name",
@@ -146,17 +150,19 @@ def test_an_unknown_assistant_fails_the_run_but_not_the_others(
     day = DAY - timedelta(days=1)
     unknown = "00000000-0000-4000-8000-000000000000"
     healthy = sim.assistant_ids[:2]
-    calllogs = CallLogsResource(
-        api_url=sim.url,
-        api_key=sim.api_key,
-        data_dir=str(tmp_path),
-        start_date="2026-09-01",
-        assistant_ids=",".join([*healthy, unknown]),
+    calllogs = CallLogsResource.for_environment(
+        {
+            "CALL_LOGS_API_URL": sim.url,
+            "CALL_LOGS_API_KEY": sim.api_key,
+            "CALL_LOGS_DATA_DIR": str(tmp_path),
+            "CALL_LOGS_START_DATE": "2026-09-01",
+            "CALL_LOGS_ASSISTANT_IDS": ",".join([*healthy, unknown]),
+        }
     )
     with warnings.catch_warnings(), dg.DagsterInstance.ephemeral() as instance:
         warnings.simplefilter("ignore")
         result = dg.materialize(
-            [raw_call_logs, warehouse_tables],
+            ASSETS,
             resources={"calllogs": calllogs},
             tags=range_tags(day, day + timedelta(days=1)),
             instance=instance,
@@ -189,7 +195,7 @@ def test_an_unknown_assistant_fails_the_run_but_not_the_others(
 
 
 def test_the_asset_graph_says_what_reads_what() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = defs().resolve_asset_graph()
 
     def upstream(name: str) -> set[str]:
         return {key.path[-1] for key in graph.get(dg.AssetKey(name)).parent_keys}

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from dagster_project.jobs import build_sync_job
+from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import ASSET_WITH_PLAN
-from dagster_project.schedules import incremental_sync
+from dagster_project.schedules import build_schedule
 
+incremental_sync = build_schedule("0 * * * *", build_sync_job(daily_partitions(date(2026, 11, 1))))
 NOW = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
 A, B = "550e8400-e29b-41d4-a716-446655440000", "550e8400-e29b-41d4-a716-446655440001"
 
 
 def two_assistants(data_dir: Path) -> CallLogsResource:
     """A and B configured (no API needed to plan), never synced, history from 2026-11-15."""
-    return CallLogsResource(
-        api_url="http://127.0.0.1:9",
-        api_key="k",
-        data_dir=str(data_dir),
-        start_date="2026-11-15",
-        assistant_ids=f"{A},{B}",
+    return CallLogsResource.for_environment(
+        {
+            "CALL_LOGS_API_URL": "http://127.0.0.1:9",
+            "CALL_LOGS_API_KEY": "k",
+            "CALL_LOGS_DATA_DIR": str(data_dir),
+            "CALL_LOGS_START_DATE": "2026-11-15",
+            "CALL_LOGS_ASSISTANT_IDS": f"{A},{B}",
+        }
     )
 
 
@@ -76,7 +81,7 @@ def test_a_tick_leaves_assistants_to_a_run_still_syncing_them(
         )
         (first, *_) = incremental_sync.evaluate_tick(context).run_requests or []
         instance.create_run_for_job(
-            defs.resolve_job_def(SYNC_JOB_NAME),
+            defs().resolve_job_def(SYNC_JOB_NAME),
             run_config=first.run_config,
             tags=first.tags,
             status=dg.DagsterRunStatus.STARTED,

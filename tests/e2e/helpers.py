@@ -35,9 +35,9 @@ def truth_calls(
     return calls, unusable
 
 
-def warehouse_rows(path: Path, sql: str, params: list[object] | None = None) -> list[
-    tuple[Any, ...]
-]:
+def warehouse_rows(
+    path: Path, sql: str, params: list[object] | None = None
+) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(path), read_only=True)
     try:
         con.execute("SET TimeZone = 'UTC'")

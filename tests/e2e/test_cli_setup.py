@@ -113,3 +113,36 @@ def test_doctor_checks_everything_and_prints_the_next_sync(tmp_path: Path) -> No
         for noise in NOISE:
             assert noise not in result.stdout + result.stderr
         assert "not-the-key" not in result.stdout + result.stderr
+
+
+def test_a_bad_setting_is_one_line_in_the_cli_and_in_make_ui(tmp_path: Path) -> None:
+    env = clean_env(CALL_LOGS_DATA_DIR=str(tmp_path / "data"), CALL_LOGS_CONCURRENCY="abc")
+    expected = "calllogs: error: CALL_LOGS_CONCURRENCY='abc' is not a whole number"
+    for args in (["settings"], ["sync", "--dry-run"], ["doctor"]):
+        result = run(args, env, cwd=tmp_path)
+        assert result.returncode == 1, args
+        output = result.stderr.strip() or result.stdout.strip()
+        assert expected.removeprefix("calllogs: error: ") in output, (args, output)
+        assert len(output.splitlines()) == 1, (args, output)
+    ui = subprocess.run(
+        ["bash", "scripts/ui.sh"], cwd=ROOT, env={**env, "PATH": os.environ["PATH"]},
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert ui.returncode == 1
+    assert ui.stderr.strip().splitlines() == [expected]
+    assert "Traceback" not in ui.stdout + ui.stderr
+
+
+def test_settings_prints_what_every_command_would_use_but_no_secret(tmp_path: Path) -> None:
+    env = clean_env(
+        CALL_LOGS_DATA_DIR=str(tmp_path / "data"),
+        CALL_LOGS_API_KEY=SECRET_KEY,
+        CALL_LOGS_SCHEDULE_CRON="*/15 * * * *",
+    )
+    result = run(["settings"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert f"CALL_LOGS_DATA_DIR={tmp_path / 'data'}" in lines
+    assert "CALL_LOGS_SCHEDULE_CRON=*/15 * * * *" in lines
+    assert "CALL_LOGS_API_KEY=<set>" in lines and "CALL_LOGS_PHONE_HASH_KEY=<not set>" in lines
+    assert SECRET_KEY not in result.stdout + result.stderr

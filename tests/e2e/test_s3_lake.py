@@ -14,7 +14,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from dagster_project.assets import raw_call_logs, warehouse_tables
+from dagster_project.assets import build_assets
+from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
 from pipeline.lake import FILE_NAME, RUN_RECORDS
@@ -67,17 +68,20 @@ def test_library_sync_into_an_s3_lake_is_exact(
 def test_dagster_run_with_an_s3_lake_is_exact_and_its_checks_pass(
     sim: SimulatorServer, endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
-    calllogs = CallLogsResource(
-        api_url=sim.url,
-        api_key=sim.api_key,
-        data_dir=str(tmp_path / "data"),
-        lake_url=f"s3://{bucket}/lake",
-        start_date="2026-11-01",
+    calllogs = CallLogsResource.for_environment(
+        {
+            "CALL_LOGS_API_URL": sim.url,
+            "CALL_LOGS_API_KEY": sim.api_key,
+            "CALL_LOGS_DATA_DIR": str(tmp_path / "data"),
+            "CALL_LOGS_LAKE_URL": f"s3://{bucket}/lake",
+            "CALL_LOGS_START_DATE": "2026-11-01",
+            "CALL_LOGS_S3_ENDPOINT_URL": endpoint,
+        }
     )
     with dg.DagsterInstance.ephemeral() as instance, warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = dg.materialize(
-            [raw_call_logs, warehouse_tables],
+            build_assets(daily_partitions(START)),
             resources={"calllogs": calllogs},
             tags=range_tags(START, END),
             instance=instance,
