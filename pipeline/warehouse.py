@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from pipeline.errors import QueryCancelled, WarehouseError
 from pipeline.querystream import QueryStream
+from pipeline.retry import RetryPolicy
 from pipeline.schemas import (
     CALL_LOGS_SCHEMA,
     REJECTED_LOGS_SCHEMA,
@@ -87,8 +88,9 @@ PARTITIONS_SCHEMA = pa.schema(
     + [pa.field("extracted_at", SYNC_WINDOWS_SCHEMA.field("synced_at").type)]
 )
 
-_FIRST_RETRY_DELAY_S = 0.05
-_MAX_RETRY_DELAY_S = 2.0
+# Waiting for another process's lock: the client's backoff (full jitter), faster and capped lower.
+_LOCK_RETRY = RetryPolicy(base_delay_s=0.05, max_delay_s=2.0)
+_JITTER = random.Random()
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 
 _process_locks: dict[str, threading.Lock] = {}
@@ -314,7 +316,6 @@ class Warehouse:
     def _open(self, *, read_only: bool, deadline: float) -> duckdb.DuckDBPyConnection:
         if not read_only:
             self._create_parent()
-        delay = _FIRST_RETRY_DELAY_S
         attempts = 0
         while True:
             attempts += 1
@@ -331,12 +332,11 @@ class Warehouse:
                         f"{self.lock_timeout_s:g}s ({attempts} attempts); wait for that sync or "
                         "SQL session to finish (or stop it) and run again"
                     ) from None
-                pause = min(remaining, delay / 2 + random.uniform(0, delay / 2))
+                pause = min(remaining, _LOCK_RETRY.backoff(attempts, _JITTER))
                 LOGGER.info(
                     "warehouse %s is locked by %s; retrying in %.2fs", self.path, holder, pause
                 )
                 time.sleep(pause)
-                delay = min(delay * 2, _MAX_RETRY_DELAY_S)
 
     def _config(self) -> dict[str, str | bool | int | float | list[str]]:
         # DuckDB's buffer pool defaults to 80% of RAM; a loader never needs that much, and a small

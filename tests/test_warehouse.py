@@ -18,7 +18,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.errors import WarehouseError
-from pipeline.schemas import REJECTED_LOGS_SCHEMA
+from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA
 from pipeline.sqlfiles import read_sql, sql_files
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from tests.warehouse_fixtures import (
@@ -625,3 +625,15 @@ def test_load_stats_summary_is_one_readable_line() -> None:
     assert stats.summary() == (
         "warehouse: loaded 3 partitions, 120 calls, 600 utterances, 2 rejected in 1.23s"
     )
+
+
+def test_each_table_has_exactly_the_columns_of_its_arrow_schema(warehouse: Warehouse) -> None:
+    """The load inserts BY NAME and compares with * EXCLUDE: the two column lists must agree."""
+    warehouse.ensure_schema()
+    for table, schema in (
+        ("call_logs", CALL_LOGS_SCHEMA),
+        ("transcripts", TRANSCRIPTS_SCHEMA),
+        ("rejected_logs", REJECTED_LOGS_SCHEMA),
+    ):
+        described = warehouse.query(f"SELECT column_name FROM (DESCRIBE {table})")
+        assert described.column("column_name").to_pylist() == schema.names, table
