@@ -313,13 +313,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except QueryCancelled:
         _err(_INTERRUPTED["sql"])
-        return EXIT_INTERRUPTED
+        # DuckDB's own threads may still be unwinding the interrupted query; a normal interpreter
+        # shutdown can then abort in C++ ("terminate called ..."). Nothing is left to flush.
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)
     except CallLogsError as exc:
         _err(str(exc))
         return EXIT_FAILED
     except KeyboardInterrupt:
         _err(_INTERRUPTED.get(args.command, "interrupted"))
         return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: still one line; the trace only when asked for
+        if os.environ.get("CALL_LOGS_DEBUG"):
+            raise
+        _err(
+            f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())[:300]}; this is a bug "
+            "in calllogs — please report it (CALL_LOGS_DEBUG=1 shows the trace)"
+        )
+        return EXIT_FAILED
 
 
 _INTERRUPTED = {

@@ -62,11 +62,15 @@ class QueryStream:
             yield value
 
     def close(self) -> None:
-        """Stop the statement if it still runs and wait for the worker."""
+        """Stop the statement if it still runs and wait for the worker (Ctrl-C again only
+        interrupts again: the connection must not close while the worker still uses it)."""
         self._stopping.set()
-        if self._worker.is_alive():
-            self._con.interrupt()
-        self._worker.join()
+        while self._worker.is_alive():
+            try:
+                self._con.interrupt()
+                self._worker.join(_POLL_S)
+            except KeyboardInterrupt:
+                continue
 
     # -- the caller's side -----------------------------------------------------------------
 

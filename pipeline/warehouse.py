@@ -307,9 +307,14 @@ class Warehouse:
                     con.execute("SET TimeZone = 'UTC'")
                 except duckdb.Error as exc:
                     raise self._error(exc, "setting the session time zone") from exc
+                except RuntimeError as exc:  # DuckDB's answer to Ctrl-C while it runs a statement
+                    raise self._query_error(exc) from None
                 yield con
             finally:
-                con.close()
+                try:
+                    con.close()
+                except duckdb.Error as exc:  # still busy (a second Ctrl-C): the process ends anyway
+                    LOGGER.info("warehouse %s: closing the connection failed: %s", self.path, exc)
         finally:
             local_lock.release()
 

@@ -201,6 +201,6 @@ def test_ctrl_c_on_a_one_shot_query_is_one_line_and_exit_130(data_dir: Path) -> 
     finally:
         if process.poll() is None:
             process.kill()
-    assert process.returncode == 130
+    assert process.returncode == 130, err
     assert err.splitlines() == ["calllogs: error: query cancelled; nothing was changed"]
     assert out == ""
