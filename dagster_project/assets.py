@@ -165,10 +165,23 @@ def _per_day_metadata(report: ExtractReport) -> dict[date, dict[str, Any]]:
     return out
 
 
-WAREHOUSE_CHECK_SPECS = [
-    dg.AssetCheckSpec(name, asset="call_logs")
-    for name in (*checks.WAREHOUSE_CHECKS, "reconciliation", "freshness", "stale_non_final")
-]
+def check_specs(asset: str) -> list[dg.AssetCheckSpec]:
+    """The registry's checks of ``asset``, with the description the UI shows."""
+    return [
+        dg.AssetCheckSpec(check.name, asset=asset, description=check.description)
+        for check in checks.checks_of(asset)
+    ]
+
+
+def freshness_checks() -> list[dg.AssetChecksDefinition]:
+    """Dagster's own freshness check of call_logs (WARN when no load in FRESH_WITHIN)."""
+    return list(
+        dg.build_last_update_freshness_checks(
+            assets=["call_logs"],
+            lower_bound_delta=FRESH_WITHIN,
+            severity=dg.AssetCheckSeverity.WARN,
+        )
+    )
 
 
 def warehouse_tables(
@@ -214,11 +227,9 @@ def warehouse_tables(
             metadata["rows_loaded"] = dg.MetadataValue.int(loaded[table])
         yield dg.MaterializeResult(asset_key=table, metadata=metadata)
     expected = None if outcomes is None else planned_pairs(outcomes)
-    results = [check(warehouse) for check in checks.WAREHOUSE_CHECKS.values()]
-    results.append(checks.reconciliation(warehouse, start_day, end_day, expected))
-    results.append(checks.freshness(warehouse, max_age=FRESH_WITHIN))
-    results.append(checks.stale_non_final(warehouse, older_than=STALE_AFTER))
-    for result in results:
+    partitions = checks.checked_partitions(warehouse, start_day, end_day, expected)
+    yield check_result(checks.reconciliation(warehouse, partitions), "call_logs")
+    for result in checks.sql_checks(warehouse, partitions, stale_after=STALE_AFTER):
         yield check_result(result, "call_logs")
     failed = with_status(outcomes or [], FAILED)
     if failed:
@@ -244,14 +255,7 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
         backfill_policy=dg.BackfillPolicy.single_run(),
         pool=API_POOL,
         kinds={"parquet"},
-        check_specs=[
-            dg.AssetCheckSpec("schema_drift", asset="raw_call_logs"),
-            dg.AssetCheckSpec(
-                "assistants_synced",
-                asset="raw_call_logs",
-                description="Every assistant of the run synced all of its days.",
-            ),
-        ],
+        check_specs=check_specs("raw_call_logs"),
         description=(
             "Every call of every assistant, read from GET /assistant/call-logs/{id} window by "
             "window, verified against the API's total, normalised and written to the Parquet "
@@ -268,7 +272,7 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
             dg.AssetSpec(table, deps=list(READS[table]), kinds={"duckdb"}, group_name=GROUP)
             for table in (*WAREHOUSE_TABLES, *METRIC_TABLES)
         ],
-        check_specs=WAREHOUSE_CHECK_SPECS,
+        check_specs=check_specs("call_logs"),
         description=(
             "Loads the run's lake partitions into DuckDB: replaces exactly those (day, assistant) "
             "rows of call_logs, transcripts and rejected_logs and recomputes exactly their rows of "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.assets import build_assets
+from dagster_project.assets import build_assets, freshness_checks
 from dagster_project.jobs import build_sync_job
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
@@ -20,10 +20,13 @@ from pipeline.config import Settings
 def build_definitions(settings: Settings) -> dg.Definitions:
     partitions = daily_partitions(settings.start_date)
     job = build_sync_job(partitions)
+    freshness = freshness_checks()
     return dg.Definitions(
         assets=build_assets(partitions),
+        asset_checks=freshness,
         jobs=[job],
         schedules=[build_schedule(settings.schedule_cron, job)],
+        sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=freshness)],
         resources={"calllogs": CallLogsResource.from_settings(settings, secrets_from_env=True)},
     )
 

@@ -5,7 +5,7 @@ Each returns a ``CheckOutcome``: passed or not, how serious, and the first faili
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,76 +28,138 @@ class CheckOutcome:
     sample: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _rows(
-    warehouse: Warehouse, name: str, params: dict[str, object] | None = None
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = warehouse.query(read_sql(f"checks/{name}.sql"), params).to_pylist()
-    return rows
+@dataclass(frozen=True)
+class Check:
+    """One check, declared: where it shows, how serious it is, what it guards.
+
+    ``sql`` (a file of ``sql/checks/``) returns the failing rows among the run's partitions (the
+    table ``checked_partitions``), so a check costs what the run loaded, not the whole history;
+    checks without ``sql`` are computed from the run's own outcome. ``ok``/``bad`` are the
+    result's one-line description (``bad`` with ``{n}``, the number of failing rows).
+    """
+
+    name: str
+    asset: str
+    description: str
+    warn_only: bool = False
+    sql: str | None = None
+    ok: str = ""
+    bad: str = ""
 
 
-def _from_rows(
-    name: str, rows: list[dict[str, Any]], ok: str, bad: str, *, warn_only: bool = False
+REGISTRY: tuple[Check, ...] = (
+    Check(
+        "assistants_synced",
+        "raw_call_logs",
+        "Every assistant of the run synced all of its days (a removed one is not a failure).",
+    ),
+    Check(
+        "schema_drift",
+        "raw_call_logs",
+        "The API sent no field beyond the known ones; new ones are kept in `extra`.",
+        warn_only=True,
+    ),
+    Check(
+        "reconciliation",
+        "call_logs",
+        "Every (assistant, day) the run was asked for is synced and holds exactly the API's "
+        "verified total (calls + quarantined rows).",
+    ),
+    Check(
+        "known_call_status",
+        "call_logs",
+        "Every call_status of the run's partitions is a documented one.",
+        warn_only=True,
+        sql="checks/unknown_call_status.sql",
+        ok="every status is a documented one",
+        bad="{n} undocumented status value(s); extend the metrics if the platform added one",
+    ),
+    Check(
+        "ended_after_started",
+        "call_logs",
+        "No call of the run's partitions ends before it starts.",
+        sql="checks/ended_before_started.sql",
+        ok="no call ends before it starts",
+        bad="{n} call(s) end before they start",
+    ),
+    Check(
+        "stale_non_final",
+        "call_logs",
+        "No call of the run's partitions has been initiated/answered for over 6 hours (the "
+        "platform may have lost it).",
+        warn_only=True,
+        sql="checks/stale_non_final.sql",
+        ok="no call has been in progress for more than {older_than}",
+        bad="{n} call(s) still initiated/answered after {older_than}",
+    ),
+)
+CHECKS: dict[str, Check] = {check.name: check for check in REGISTRY}
+
+
+def checks_of(asset: str) -> list[Check]:
+    return [check for check in REGISTRY if check.asset == asset]
+
+
+def run_sql_check(
+    warehouse: Warehouse,
+    check: Check,
+    partitions: pa.Table,
+    params: dict[str, object] | None = None,
+    words: dict[str, str] | None = None,
 ) -> CheckOutcome:
+    """Run one SQL check over ``partitions`` (see :func:`checked_partitions`); ``params`` go to
+    the SQL, ``words`` into its one-line description."""
+    if check.sql is None:
+        raise ValueError(f"check {check.name} has no SQL; it is computed from the run")
+    rows: list[dict[str, Any]] = warehouse.query(
+        read_sql(check.sql), params, tables={"checked_partitions": partitions}
+    ).to_pylist()
+    text = (
+        check.bad.format(n=len(rows), **(words or {})) if rows else check.ok.format(**(words or {}))
+    )
     return CheckOutcome(
-        name=name,
+        name=check.name,
         passed=not rows,
-        description=ok if not rows else bad.format(n=len(rows)),
-        warn_only=warn_only,
+        description=text,
+        warn_only=check.warn_only,
         failing=len(rows),
         sample=rows[:5],
     )
 
 
-def unique_room_name(warehouse: Warehouse) -> CheckOutcome:
-    rows = _rows(warehouse, "unique_room_name")
-    return _from_rows(
-        "unique_room_name",
-        rows,
-        "every call is stored once",
-        "{n} room_name(s) stored more than once",
-    )
+def sql_checks(
+    warehouse: Warehouse,
+    partitions: pa.Table,
+    *,
+    stale_after: timedelta,
+    now: datetime | None = None,
+) -> list[CheckOutcome]:
+    """Every check of the registry that has SQL, over the run's partitions."""
+    cutoff = (now or datetime.now(UTC)) - stale_after
+    arguments: dict[str, tuple[dict[str, object], dict[str, str]]] = {
+        "stale_non_final": ({"older_than": cutoff}, {"older_than": str(stale_after)}),
+    }
+    return [
+        run_sql_check(warehouse, check, partitions, *arguments.get(check.name, ({}, {})))
+        for check in REGISTRY
+        if check.sql is not None
+    ]
 
 
-def no_null_keys(warehouse: Warehouse) -> CheckOutcome:
-    rows = _rows(warehouse, "null_keys")
-    return _from_rows("no_null_keys", rows, "no key column is null", "{n} call(s) lack a key")
+PARTITIONS_SCHEMA = pa.schema([("call_date", pa.date32()), ("assistant_id", pa.string())])
 
 
-def known_call_status(warehouse: Warehouse) -> CheckOutcome:
-    rows = _rows(warehouse, "unknown_call_status")
-    return _from_rows(
-        "known_call_status",
-        rows,
-        "every status is a documented one",
-        "{n} undocumented status value(s); extend the metrics if the platform added one",
-        warn_only=True,
-    )
-
-
-def ended_after_started(warehouse: Warehouse) -> CheckOutcome:
-    rows = _rows(warehouse, "ended_before_started")
-    return _from_rows(
-        "ended_after_started",
-        rows,
-        "no call ends before it starts",
-        "{n} call(s) end before they start",
-    )
-
-
-EXPECTED_SCHEMA = pa.schema([("call_date", pa.date32()), ("assistant_id", pa.string())])
-
-
-def reconciliation(
+def checked_partitions(
     warehouse: Warehouse,
     start_day: date,
     end_day: date,
     expected: Iterable[tuple[date, str]] | None = None,
-) -> CheckOutcome:
-    """Every expected (day, assistant) is synced and holds exactly the API's total.
+) -> pa.Table:
+    """The (call_date, assistant_id) pairs a run's checks look at.
 
     ``expected`` is what the run was asked for (each assistant with each of its days), so an
-    assistant that never synced a day fails the check instead of going unnoticed; without it, the
-    partitions synced in ``[start_day, end_day)`` are checked.
+    assistant that never synced a day fails the reconciliation instead of going unnoticed;
+    without it, the partitions synced in ``[start_day, end_day)``.
     """
     if expected is None:
         params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
@@ -106,17 +168,27 @@ def reconciliation(
         unique = sorted(set(expected))
         days, ids = zip(*unique, strict=True) if unique else ((), ())
         pairs = pa.table({"call_date": list(days), "assistant_id": list(ids)})
-    tables = {"expected_partitions": pairs.cast(EXPECTED_SCHEMA)}
+    return pairs.cast(PARTITIONS_SCHEMA)
+
+
+def reconciliation(warehouse: Warehouse, partitions: pa.Table) -> CheckOutcome:
+    """Every checked (day, assistant) is synced and holds exactly the API's total."""
+    tables = {"checked_partitions": partitions}
     rows = warehouse.query(read_sql("checks/reconciliation.sql"), tables=tables).to_pylist()
-    checked = warehouse.query(read_sql("checks/partitions_checked.sql"), tables=tables)
-    totals = checked.to_pylist()[0]
-    return _from_rows(
-        "reconciliation",
-        rows,
-        f"{count(totals['partitions'], 'partition')}, {count(totals['api_total'], 'call')}: "
-        "warehouse == API total",
-        "{n} (assistant, day) partition(s) not synced exactly (see the sample); rerun the sync "
-        "for those days — a plain `calllogs sync` retries failed ones",
+    totals = warehouse.query(read_sql("checks/partitions_checked.sql"), tables=tables)
+    checked = totals.to_pylist()[0]
+    return CheckOutcome(
+        name="reconciliation",
+        passed=not rows,
+        description=(
+            f"{count(checked['partitions'], 'partition')}, {count(checked['api_total'], 'call')}: "
+            "warehouse == API total"
+            if not rows
+            else f"{count(len(rows), 'partition')} not synced exactly (see the sample); rerun "
+            "the sync for those days — a plain `calllogs sync` retries failed ones"
+        ),
+        failing=len(rows),
+        sample=rows[:5],
     )
 
 
@@ -160,41 +232,3 @@ def schema_drift(new_fields: Iterable[str]) -> CheckOutcome:
         failing=len(fields),
         sample=[{"field": name} for name in fields[:20]],
     )
-
-
-def freshness(
-    warehouse: Warehouse, *, max_age: timedelta, now: datetime | None = None
-) -> CheckOutcome:
-    current = now or datetime.now(UTC)
-    last = _rows(warehouse, "freshness")[0]["last_synced_at"]
-    fresh = last is not None and current - last <= max_age
-    when = last.isoformat() if last is not None else "never"
-    return CheckOutcome(
-        name="freshness",
-        passed=fresh,
-        description=f"last sync {when}; allowed age {max_age}",
-        warn_only=True,
-        failing=0 if fresh else 1,
-    )
-
-
-def stale_non_final(
-    warehouse: Warehouse, *, older_than: timedelta, now: datetime | None = None
-) -> CheckOutcome:
-    current = now or datetime.now(UTC)
-    rows = _rows(warehouse, "stale_non_final", {"older_than": current - older_than})
-    return _from_rows(
-        "stale_non_final",
-        rows,
-        f"no call has been in progress for more than {older_than}",
-        "{n} call(s) still initiated/answered after " + str(older_than),
-        warn_only=True,
-    )
-
-
-WAREHOUSE_CHECKS: dict[str, Callable[[Warehouse], CheckOutcome]] = {
-    "unique_room_name": unique_room_name,
-    "no_null_keys": no_null_keys,
-    "known_call_status": known_call_status,
-    "ended_after_started": ended_after_started,
-}

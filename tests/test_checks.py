@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -11,6 +10,7 @@ import pytest
 
 from pipeline import checks
 from pipeline.checks import CheckOutcome
+from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 from tests.warehouse_fixtures import ASSISTANT_A, ASSISTANT_B, DAY_1, random_load
 
@@ -40,45 +40,47 @@ def tamper(store: Warehouse, sql: str, params: list[object] | None = None) -> No
         con.close()
 
 
-def drop_constraints(store: Warehouse) -> None:
-    """Rebuild call_logs without its key constraint, so the checks' own guard can be exercised."""
-    tamper(store, "CREATE TABLE loose AS SELECT * FROM call_logs")
-    tamper(store, "DROP TABLE call_logs")
-    tamper(store, "ALTER TABLE loose RENAME TO call_logs")
+PARTITION_A = [(DAY_1, ASSISTANT_A)]
 
 
-ALL: dict[str, Callable[[Warehouse], CheckOutcome]] = {
-    **checks.WAREHOUSE_CHECKS,
-    "reconciliation": lambda w: checks.reconciliation(w, DAY_1, DAY_1 + timedelta(days=1)),
-    "freshness": lambda w: checks.freshness(w, max_age=timedelta(hours=3), now=NOW),
-    "stale_non_final": lambda w: checks.stale_non_final(w, older_than=timedelta(hours=6), now=NOW),
-}
+def run_checks(
+    store: Warehouse, pairs: list[tuple[date, str]] | None = None
+) -> dict[str, CheckOutcome]:
+    """Every warehouse check of the registry, over ``pairs`` (default: both fixture partitions)."""
+    partitions = checks.checked_partitions(
+        store, DAY_1, DAY_1 + timedelta(days=1), None if pairs is None else pairs
+    )
+    found = {o.name: o for o in checks.sql_checks(store, partitions, stale_after=STALE, now=NOW)}
+    found["reconciliation"] = checks.reconciliation(store, partitions)
+    return found
+
+
+STALE = timedelta(hours=6)
+
+
+def test_the_registry_describes_every_check_and_names_real_sql() -> None:
+    names = [check.name for check in checks.REGISTRY]
+    assert len(names) == len(set(names))
+    for check in checks.REGISTRY:
+        assert check.description and check.asset in {"raw_call_logs", "call_logs"}
+        if check.sql is not None:
+            assert read_sql(check.sql).strip() and "checked_partitions" in read_sql(check.sql)
+            assert "{n}" in check.bad and check.ok
+    # guarded by the table's own constraints (PRIMARY KEY, NOT NULL), so they could never fail
+    assert not {"unique_room_name", "no_null_keys"} & set(names)
 
 
 def test_every_check_passes_on_a_clean_warehouse(warehouse: Warehouse) -> None:
-    outcomes = {name: check(warehouse) for name, check in ALL.items()}
-    assert {name: o.passed for name, o in outcomes.items()} == dict.fromkeys(ALL, True)
+    outcomes = run_checks(warehouse)
+    assert {name: o.passed for name, o in outcomes.items()} == dict.fromkeys(outcomes, True)
+    assert set(outcomes) == {c.name for c in checks.checks_of("call_logs")}
     assert "2 partitions" in outcomes["reconciliation"].description
     assert checks.schema_drift([]).passed
 
 
-def test_duplicate_room_name_fails(warehouse: Warehouse) -> None:
-    drop_constraints(warehouse)
-    tamper(warehouse, "INSERT INTO call_logs SELECT * FROM call_logs LIMIT 2")
-    outcome = checks.unique_room_name(warehouse)
-    assert not outcome.passed and outcome.failing == 2 and not outcome.warn_only
-
-
-def test_null_key_fails(warehouse: Warehouse) -> None:
-    drop_constraints(warehouse)
-    tamper(warehouse, "UPDATE call_logs SET assistant_id = NULL WHERE rowid = 0")
-    outcome = checks.no_null_keys(warehouse)
-    assert not outcome.passed and outcome.failing == 1
-
-
 def test_unknown_status_only_warns(warehouse: Warehouse) -> None:
     tamper(warehouse, "UPDATE call_logs SET call_status = 'voicemail' WHERE rowid < 3")
-    outcome = checks.known_call_status(warehouse)
+    outcome = run_checks(warehouse)["known_call_status"]
     assert not outcome.passed and outcome.warn_only
     assert outcome.sample[0]["call_status"] == "voicemail"
 
@@ -87,13 +89,26 @@ def test_call_ending_before_it_starts_fails(warehouse: Warehouse) -> None:
     tamper(
         warehouse, "UPDATE call_logs SET ended_at = started_at - INTERVAL 1 MINUTE WHERE rowid = 0"
     )
-    outcome = checks.ended_after_started(warehouse)
-    assert not outcome.passed and outcome.failing == 1
+    outcome = run_checks(warehouse)["ended_after_started"]
+    assert not outcome.passed and outcome.failing == 1 and not outcome.warn_only
+
+
+def test_checks_look_only_at_the_runs_partitions(warehouse: Warehouse) -> None:
+    tamper(
+        warehouse,
+        "UPDATE call_logs SET ended_at = started_at - INTERVAL 1 MINUTE, call_status = 'voicemail' "
+        "WHERE assistant_id = ?",
+        [ASSISTANT_B],
+    )
+    assert not run_checks(warehouse)["ended_after_started"].passed
+    of_a = run_checks(warehouse, PARTITION_A)
+    assert of_a["ended_after_started"].passed and of_a["known_call_status"].passed
+    assert "1 partition" in of_a["reconciliation"].description
 
 
 def test_reconciliation_fails_when_rows_go_missing(warehouse: Warehouse) -> None:
     tamper(warehouse, "DELETE FROM call_logs WHERE rowid = 0")
-    outcome = ALL["reconciliation"](warehouse)
+    outcome = run_checks(warehouse)["reconciliation"]
     assert not outcome.passed and outcome.failing == 1
     assert "rerun the sync" in outcome.description
 
@@ -104,15 +119,11 @@ def test_schema_drift_warns_with_the_new_fields() -> None:
     assert "agent_mood, sentiment_score" in outcome.description
 
 
-def test_freshness_warns_when_no_recent_sync(warehouse: Warehouse) -> None:
-    outcome = checks.freshness(warehouse, max_age=timedelta(hours=3), now=NOW + timedelta(days=1))
-    assert not outcome.passed and outcome.warn_only
-
-
 def test_stale_non_final_calls_warn(warehouse: Warehouse) -> None:
     tamper(
         warehouse,
         "UPDATE call_logs SET is_final = false, call_status = 'initiated' WHERE rowid = 0",
     )
-    outcome = ALL["stale_non_final"](warehouse)
+    outcome = run_checks(warehouse)["stale_non_final"]
     assert not outcome.passed and outcome.warn_only and outcome.failing == 1
+    assert "after 6:00:00" in outcome.description

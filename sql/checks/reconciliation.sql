@@ -1,13 +1,13 @@
--- (assistant, day) pairs of expected_partitions (what the run was asked for) that are not synced
+-- (assistant, day) pairs of checked_partitions (what the run was asked for) that are not synced
 -- exactly: never synced, failed on their latest attempt, or holding another number of rows than
 -- the API's verified total. A call the API counted is either in call_logs or in rejected_logs.
 WITH stored AS (
     SELECT call_date, assistant_id, count(*) AS rows_stored FROM (
         SELECT c.call_date, c.assistant_id FROM call_logs AS c
-        SEMI JOIN expected_partitions AS e USING (call_date, assistant_id)
+        SEMI JOIN checked_partitions AS e USING (call_date, assistant_id)
         UNION ALL
         SELECT r.call_date, r.assistant_id FROM rejected_logs AS r
-        SEMI JOIN expected_partitions AS e USING (call_date, assistant_id)
+        SEMI JOIN checked_partitions AS e USING (call_date, assistant_id)
     ) GROUP BY ALL
 )
 SELECT
@@ -20,7 +20,7 @@ SELECT
         WHEN st.api_total IS NULL THEN 'never synced'
         ELSE 'stored rows differ from the API total'
     END AS problem
-FROM expected_partitions AS e
+FROM checked_partitions AS e
 LEFT JOIN sync_status AS st USING (call_date, assistant_id)
 LEFT JOIN stored AS t USING (call_date, assistant_id)
 WHERE st.status IS DISTINCT FROM 'synced'

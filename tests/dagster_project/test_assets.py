@@ -16,6 +16,7 @@ from dagster_project.definitions import defs
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
 from dagster_project.schedules import range_tags
+from pipeline.checks import REGISTRY
 from pipeline.sqlfiles import read_sql
 from simulator import SimulatorConfig, SimulatorServer, parse_faults
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
@@ -126,22 +127,25 @@ def test_rerun_leaves_the_warehouse_unchanged(sim: SimulatorServer, tmp_path: Pa
     )
 
 
-def test_definitions_load_with_job_schedule_and_checks() -> None:
-    job = defs().resolve_job_def("call_logs_sync")
+def test_definitions_load_with_job_schedule_and_described_checks() -> None:
+    definitions = defs()
+    job = definitions.resolve_job_def("call_logs_sync")
     assert job.partitions_def is not None
-    assert defs().resolve_schedule_def("incremental_sync").cron_schedule == "0 * * * *"
-    graph = defs().resolve_asset_graph()
-    check_names = {key.name for key in graph.asset_check_keys}
-    assert {
-        "unique_room_name",
-        "no_null_keys",
-        "known_call_status",
-        "ended_after_started",
-        "reconciliation",
-        "schema_drift",
-        "freshness",
-        "stale_non_final",
-    } <= check_names
+    assert definitions.resolve_schedule_def("incremental_sync").cron_schedule == "0 * * * *"
+    graph = definitions.resolve_asset_graph()
+    specs = {
+        spec.key.name: spec
+        for assets in definitions.assets or []
+        if isinstance(assets, dg.AssetsDefinition)
+        for spec in assets.check_specs
+    }
+    for check in REGISTRY:  # every registered check, on its asset, described in the UI
+        assert specs[check.name].asset_key == dg.AssetKey(check.asset)
+        assert specs[check.name].description == check.description
+    names = {key.name for key in graph.asset_check_keys}
+    assert {check.name for check in REGISTRY} <= names
+    assert any("freshness" in name for name in names)  # Dagster's own, with its sensor
+    assert definitions.resolve_sensor_def("freshness_checks_sensor") is not None
 
 
 def test_an_unknown_assistant_fails_the_run_but_not_the_others(
