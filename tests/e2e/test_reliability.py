@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import signal
 import subprocess
-import time
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -43,16 +43,47 @@ def visible_temp_files(lake: Path) -> list[Path]:
     return [p for p in lake.rglob("*.parquet") if p.name != "part-0.parquet"]
 
 
-def kill_and_rerun(sim: SimulatorServer, data: Path, kills: int, rng: random.Random) -> None:
+# Where a kill lands, named by the progress line it follows: the plan is printed (nothing written
+# yet), the n-th window is in the lake, extraction is done (the warehouse step is next), the
+# warehouse is loaded (the checks and Dagster's bookkeeping are next).
+KILL_POINTS = ("plan: ", "assistant ", "synced ", "warehouse: ")
+
+
+def kill_on_progress(process: subprocess.Popen[str], point: str, nth: int) -> bool:
+    """SIGKILL right after the ``nth`` stderr line starting with ``point``; False if it ended
+    first. Triggered by what the sync has done, not by a clock, so it lands in the same phase on
+    a fast machine and a slow one."""
+    assert process.stderr is not None
+    seen = 0
+    for line in process.stderr:
+        seen += line.startswith(point)
+        if seen >= nth:
+            process.send_signal(signal.SIGKILL)
+            return True
+    return False
+
+
+def kill_and_rerun(sim: SimulatorServer, data: Path, kills: int, rng: random.Random) -> int:
+    """``kills`` syncs killed at random progress points, then one to the end; the kills landed."""
+    landed = 0
     env = base_env(sim, data)
     args = ["sync", "--start", START.isoformat(), "--end", END.isoformat()]
     for _ in range(kills):
         process = subprocess.Popen(
-            [CALLLOGS, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [CALLLOGS, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
         )
-        time.sleep(rng.uniform(2.0, 6.0))  # Dagster import takes ~2 s; then paging/lake/warehouse
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
+        watchdog = threading.Timer(120, process.kill)  # a hung sync must not hang the suite
+        watchdog.start()
+        try:
+            point = rng.choice(KILL_POINTS)
+            landed += kill_on_progress(
+                process, point, rng.randint(1, 8) if point == "assistant " else 1
+            )
+            process.wait(timeout=30)
+        finally:
+            watchdog.cancel()
+            if process.stderr is not None:
+                process.stderr.close()
         assert visible_temp_files(data / "lake") == [] if (data / "lake").exists() else True
     final = run(args, env)
     assert final.returncode == 0, final.stderr
@@ -61,12 +92,13 @@ def kill_and_rerun(sim: SimulatorServer, data: Path, kills: int, rng: random.Ran
     assert_warehouse_equals_truth(
         data / "warehouse.duckdb", sim, DAY0, FROZEN_NOW + timedelta(hours=12)
     )
+    return landed
 
 
 def test_sigkill_at_random_moments_then_rerun_is_exact(
     slow_sim: SimulatorServer, tmp_path: Path
 ) -> None:
-    kill_and_rerun(slow_sim, tmp_path / "data", kills=2, rng=random.Random(5))
+    assert kill_and_rerun(slow_sim, tmp_path / "data", kills=2, rng=random.Random(5)) == 2
 
 
 def test_late_and_finishing_calls_are_caught_by_the_plain_incremental_sync(tmp_path: Path) -> None:
@@ -145,12 +177,12 @@ def test_soak_kills_and_faults_across_seeds(seed: int, tmp_path: Path) -> None:
     faults = parse_faults("429=0.04,500=0.03,502=0.01,503=0.01,truncate=0.01,drop=0.01,slow=0.01")
     kills = 5
     with make_sim(seed, latency_ms=10, faults=faults, tie_burst_rate=0.08) as sim:
-        kill_and_rerun(sim, tmp_path / "data", kills=kills, rng=random.Random(seed))
+        landed = kill_and_rerun(sim, tmp_path / "data", kills=kills, rng=random.Random(seed))
         calls = assert_warehouse_equals_truth(
             tmp_path / "data" / "warehouse.duckdb", sim, DAY0, FROZEN_NOW + timedelta(hours=12)
         )
         stats = sim.stats()
     print(
-        f"\nSOAK seed={seed} kills={kills} calls={calls} requests={stats['requests']} "
+        f"\nSOAK seed={seed} kills={landed}/{kills} calls={calls} requests={stats['requests']} "
         f"faults={stats['faults_total']} lost=0 duplicated=0 stale=0"
     )
