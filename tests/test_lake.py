@@ -22,7 +22,7 @@ import pytest
 from pipeline.errors import LakeError
 from pipeline.lake import FILE_NAME, Lake
 from pipeline.normalize import NormalizedBatch, normalize_records
-from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA
+from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA
 
 ASSISTANT = "550e8400-e29b-41d4-a716-446655440000"
 OTHER_ASSISTANT = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
@@ -73,32 +73,6 @@ def test_a_partition_is_one_zstd_file_at_the_hive_path(lake: Lake, tmp_path: Pat
     assert "call_date" not in metadata.schema.names  # lives in the path
 
 
-def test_read_partition_returns_exactly_what_was_written(lake: Lake) -> None:
-    batch = batch_of("a", "b", "c")
-    lake.write_batch(DAY, ASSISTANT, batch)
-    for name, schema in (
-        ("call_logs", CALL_LOGS_SCHEMA),
-        ("transcripts", TRANSCRIPTS_SCHEMA),
-        ("rejected_logs", REJECTED_LOGS_SCHEMA),
-    ):
-        stored = lake.read_partition(name, DAY, ASSISTANT)
-        assert stored is not None
-        assert stored.schema.equals(schema, check_metadata=True)
-        assert stored.equals(getattr(batch, name))
-
-
-def test_an_absent_partition_reads_as_none(lake: Lake) -> None:
-    assert lake.read_partition("call_logs", DAY, ASSISTANT) is None
-
-
-def test_write_batch_writes_all_three_tables_even_when_empty(lake: Lake) -> None:
-    lake.write_batch(DAY, ASSISTANT, NormalizedBatch.empty())
-    for name in ("call_logs", "transcripts", "rejected_logs"):
-        stored = lake.read_partition(name, DAY, ASSISTANT)
-        assert stored is not None
-        assert stored.num_rows == 0
-
-
 def test_write_batch_keeps_only_the_rows_of_its_day(lake: Lake) -> None:
     batch = normalize_records(
         [
@@ -133,31 +107,6 @@ def test_large_partitions_are_split_into_row_groups(lake: Lake, tmp_path: Path) 
     assert metadata.num_row_groups == 2
 
 
-def test_list_partitions_and_read_table(lake: Lake) -> None:
-    lake.write_partition("call_logs", NEXT_DAY, ASSISTANT, calls_of("c", day=NEXT_DAY))
-    lake.write_partition("call_logs", DAY, ASSISTANT, calls_of("a", "b"))
-    other = normalize_records(
-        [{"room_name": "z", "started_at": "2026-05-01T09:00:00Z"}],
-        assistant_id=OTHER_ASSISTANT,
-        fallback_day=DAY,
-        fetched_at=FETCHED,
-    )
-    lake.write_partition("call_logs", DAY, OTHER_ASSISTANT, other.call_logs)
-    assert lake.list_partitions("call_logs") == [
-        (DAY, ASSISTANT),
-        (DAY, OTHER_ASSISTANT),
-        (NEXT_DAY, ASSISTANT),
-    ]
-    assert lake.list_partitions("transcripts") == []
-    everything = lake.read_table("call_logs")
-    assert everything.schema.equals(CALL_LOGS_SCHEMA)
-    assert sorted(everything.column("room_name").to_pylist()) == ["a", "b", "c", "z"]
-    assert lake.read_table("call_logs", days=[DAY], assistant_ids=[ASSISTANT]).column(
-        "room_name"
-    ).to_pylist() == ["a", "b"]
-    assert lake.read_table("transcripts").num_rows == 0
-
-
 def test_a_file_uri_works_like_a_path(tmp_path: Path) -> None:
     lake = Lake((tmp_path / "lake").as_uri())
     lake.write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
@@ -183,15 +132,6 @@ def test_rewriting_a_partition_replaces_it(lake: Lake, tmp_path: Path) -> None:
     assert stored.column("room_name").to_pylist() == ["a"]
     assert stored.column("call_status").to_pylist() == ["completed"]
     assert os.listdir(partition_dir(tmp_path)) == [FILE_NAME]
-
-
-def test_writing_the_same_batch_twice_changes_nothing(lake: Lake, tmp_path: Path) -> None:
-    batch = batch_of("a", "b")
-    lake.write_batch(DAY, ASSISTANT, batch)
-    first = lake.read_table("call_logs")
-    lake.write_batch(DAY, ASSISTANT, batch)
-    assert lake.read_table("call_logs").equals(first)
-    assert lake.list_partitions("call_logs") == [(DAY, ASSISTANT)]
 
 
 def test_a_failed_swap_keeps_the_old_partition_and_leaves_no_temp_file(

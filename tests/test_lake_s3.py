@@ -19,7 +19,6 @@ import pipeline.lake as lake_module
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, LakeError
 from pipeline.lake import FILE_NAME, Lake
-from pipeline.normalize import NormalizedBatch, normalize_records
 from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA
 from tests.s3_server import (
     ACCESS_KEY_ID,
@@ -30,9 +29,6 @@ from tests.s3_server import (
 from tests.test_lake import (
     ASSISTANT,
     DAY,
-    FETCHED,
-    NEXT_DAY,
-    OTHER_ASSISTANT,
     batch_of,
     calls_of,
 )
@@ -89,40 +85,6 @@ def test_a_batch_round_trips_exactly_at_the_hive_keys(
         metadata = pq.ParquetFile(source).metadata
     assert metadata.row_group(0).column(0).compression == "ZSTD"
     assert "call_date" not in metadata.schema.names
-
-
-def test_list_partitions_read_table_and_day_filtered_listing(lake: Lake) -> None:
-    lake.write_partition("call_logs", NEXT_DAY, ASSISTANT, calls_of("c", day=NEXT_DAY))
-    lake.write_partition("call_logs", DAY, ASSISTANT, calls_of("a", "b"))
-    other = normalize_records(
-        [{"room_name": "z", "started_at": "2026-05-01T09:00:00Z"}],
-        assistant_id=OTHER_ASSISTANT,
-        fallback_day=DAY,
-        fetched_at=FETCHED,
-    )
-    lake.write_partition("call_logs", DAY, OTHER_ASSISTANT, other.call_logs)
-    assert lake.list_partitions("call_logs") == [
-        (DAY, ASSISTANT),
-        (DAY, OTHER_ASSISTANT),
-        (NEXT_DAY, ASSISTANT),
-    ]
-    assert lake.list_partitions("call_logs", days=[NEXT_DAY]) == [(NEXT_DAY, ASSISTANT)]
-    assert lake.list_partitions("call_logs", days=[date(2020, 1, 1)]) == []
-    assert lake.list_partitions("transcripts") == []
-    everything = lake.read_table("call_logs")
-    assert everything.schema.equals(CALL_LOGS_SCHEMA)
-    assert sorted(everything.column("room_name").to_pylist()) == ["a", "b", "c", "z"]
-    assert lake.read_table("call_logs", days=[DAY], assistant_ids=[ASSISTANT]).column(
-        "room_name"
-    ).to_pylist() == ["a", "b"]
-
-
-def test_an_absent_partition_reads_as_none_and_empty_tables_are_written(lake: Lake) -> None:
-    assert lake.read_partition("call_logs", DAY, ASSISTANT) is None
-    lake.write_batch(DAY, ASSISTANT, NormalizedBatch.empty())
-    for name in ("call_logs", "transcripts", "rejected_logs"):
-        stored = lake.read_partition(name, DAY, ASSISTANT)
-        assert stored is not None and stored.num_rows == 0
 
 
 # --- replacement -----------------------------------------------------------------------------
