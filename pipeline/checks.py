@@ -93,7 +93,6 @@ REGISTRY: tuple[Check, ...] = (
         bad="{n} call(s) still initiated/answered after {older_than}",
     ),
 )
-CHECKS: dict[str, Check] = {check.name: check for check in REGISTRY}
 
 
 def checks_of(asset: str) -> list[Check]:

@@ -19,7 +19,6 @@ import pipeline.lake as lake_module
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, LakeError
 from pipeline.lake import FILE_NAME, Lake
-from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA, TRANSCRIPTS_SCHEMA
 from tests.s3_server import (
     ACCESS_KEY_ID,
     SECRET_ACCESS_KEY,
@@ -62,20 +61,11 @@ def spy_uploads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 # --- layout and round trip -------------------------------------------------------------------
 
 
-def test_a_batch_round_trips_exactly_at_the_hive_keys(
+def test_a_batch_lands_at_the_hive_keys_as_zstd_parquet(
     lake: Lake, endpoint: str, bucket: str
 ) -> None:
-    batch = batch_of("a", "b", "c")
-    lake.write_batch(DAY, ASSISTANT, batch)
-    for name, schema in (
-        ("call_logs", CALL_LOGS_SCHEMA),
-        ("transcripts", TRANSCRIPTS_SCHEMA),
-        ("rejected_logs", REJECTED_LOGS_SCHEMA),
-    ):
-        stored = lake.read_partition(name, DAY, ASSISTANT)
-        assert stored is not None
-        assert stored.schema.equals(schema, check_metadata=True)
-        assert stored.equals(getattr(batch, name))
+    """What it reads back is the contract's (test_lake_contract.py); here, where it lands."""
+    lake.write_batch(DAY, ASSISTANT, batch_of("a", "b", "c"))
     assert objects(endpoint, bucket) == [
         f"lake/{name}/call_date={DAY}/assistant_id={ASSISTANT}/{FILE_NAME}"
         for name in ("call_logs", "rejected_logs", "transcripts")
