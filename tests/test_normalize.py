@@ -519,9 +519,9 @@ def test_big_batches_build_transcripts_beside_extra_with_the_same_result(
         )
         for index in range(120)
     ]
-    monkeypatch.setattr("pipeline.normalize._UTTERANCES_WORTH_A_THREAD", 10**9)
+    monkeypatch.setattr("pipeline.normalize.calls._UTTERANCES_WORTH_A_THREAD", 10**9)
     inline = normalize(records)
-    monkeypatch.setattr("pipeline.normalize._UTTERANCES_WORTH_A_THREAD", 1)
+    monkeypatch.setattr("pipeline.normalize.calls._UTTERANCES_WORTH_A_THREAD", 1)
     threaded = normalize(records)
     assert threaded.call_logs.equals(inline.call_logs)
     assert threaded.transcripts.equals(inline.transcripts)

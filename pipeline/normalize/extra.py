@@ -17,7 +17,7 @@ from typing import Any, Final, cast
 import orjson
 import pyarrow as pa
 
-from pipeline.normalize_columns import dumps_json
+from pipeline.jsontext import dumps_json
 from pipeline.schemas import CONTRACT_FIELDS
 
 UNCOERCED_KEY: Final = "_uncoerced"

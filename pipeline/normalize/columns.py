@@ -15,20 +15,16 @@ with U+FFFD in their place.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from typing import Any, Final
 
-import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.jsontext import clean_text
 from pipeline.timeparse import parse_timestamp_strings, parse_timestamps_with_errors
 
 _NONE_TYPE: Final = type(None)
@@ -41,7 +37,6 @@ _INT32_MAX: Final = 2**31 - 1
 _MAX_NUMBER_TEXT: Final = 64  # longer "numbers" are junk; also keeps int() far from its digit limit
 _INTEGER_TEXT: Final = re.compile(r"[+-]?\d+", re.ASCII)
 _DECIMAL_TEXT: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_MAX_JSON_DEPTH: Final = 200
 ARROW_CONVERSION_ERRORS: Final = (pa.ArrowException, TypeError, ValueError, OverflowError)
 
 
@@ -263,96 +258,3 @@ def _number_from_text(value: str) -> float | int | None:
         number = float(text)
         return number if math.isfinite(number) else None
     return None
-
-
-def clean_text(value: str) -> str:
-    """``value`` as valid Unicode: surrogate pairs joined, lone surrogates replaced by U+FFFD."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
-
-
-# --- JSON text -------------------------------------------------------------------------------
-
-
-def dumps_json(value: object) -> str:
-    """Compact JSON with sorted keys; never raises.
-
-    orjson takes almost everything (unknown objects via ``str``). What it refuses - integers
-    beyond 64 bits, non-string keys, lone surrogates, nesting deeper than 255 - is first reduced
-    to plain JSON values (keys and unknown objects as text, non-finite floats as null, as orjson
-    writes them) and written by the standard library.
-    """
-    try:
-        # decode at once: orjson's bytes keep a page-sized buffer, and 100k of them fault in
-        # hundreds of megabytes
-        return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS).decode()
-    except (TypeError, ValueError, RecursionError):
-        pass
-    plain = _plain_json(value, _MAX_JSON_DEPTH)
-    return json.dumps(plain, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-
-
-def _plain_json(value: object, depth: int) -> object:  # noqa: PLR0911 - one case per JSON type
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, str):
-        return clean_text(value)
-    if depth <= 0:
-        return "<nested too deeply>"
-    if isinstance(value, dict):
-        return {_key_text(key): _plain_json(item, depth - 1) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_json(item, depth - 1) for item in value]
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()  # as orjson writes them
-    try:
-        return clean_text(str(value))
-    except Exception:  # an object whose __str__ fails must not stop the batch
-        return f"<unprintable {type(value).__name__}>"
-
-
-def _key_text(key: object) -> str:
-    if isinstance(key, str):
-        return clean_text(key)
-    plain = _plain_json(key, 1)
-    return plain if isinstance(plain, str) else json.dumps(plain)
-
-
-# --- phone numbers ---------------------------------------------------------------------------
-
-
-class PhoneHasher:
-    """``h:`` + the first 32 hex digits of HMAC-SHA256(key, number): stable, not reversible."""
-
-    def __init__(self, key: bytes) -> None:
-        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
-        self._cache: dict[str, str] = {}
-
-    def hash_text(self, number: str) -> str:
-        cached = self._cache.get(number)
-        if cached is None:
-            digest = self._keyed.copy()
-            digest.update(number.encode("utf-8", "surrogatepass"))
-            cached = self._cache[number] = "h:" + digest.hexdigest()[:32]
-        return cached
-
-    def hash_value(self, value: object) -> object:
-        """Hash any JSON value: text and integers as written, anything else as its JSON text."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return self.hash_text(value)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return self.hash_text(str(value))
-        return self.hash_text(dumps_json(value))
-
-    def hash_column(self, numbers: pa.Array) -> pa.Array:
-        return pa.array(
-            [None if number is None else self.hash_text(number) for number in numbers.to_pylist()],
-            type=pa.string(),
-        )

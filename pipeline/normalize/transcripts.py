@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.normalize_columns import ARROW_CONVERSION_ERRORS, clean_text, dumps_json
+from pipeline.jsontext import clean_text, dumps_json
+from pipeline.normalize.columns import ARROW_CONVERSION_ERRORS
 from pipeline.schemas import TRANSCRIPTS_SCHEMA
 from pipeline.timeparse import parse_timestamp_strings
 
