@@ -46,9 +46,10 @@ Object-store settings come from the environment: the usual AWS chain for credent
 (``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``/``AWS_SESSION_TOKEN``, profiles, web identity,
 instance roles), applied by the AWS SDK itself - this module never passes them on and scrubs their
 values from any error text it raises; the region from
-``AWS_REGION``/``AWS_DEFAULT_REGION`` (else resolved from the bucket); an endpoint from
-``CALL_LOGS_S3_ENDPOINT_URL``, ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (``http://`` allowed,
-for local servers). The URI may also carry ``?region=``, ``?endpoint_override=`` and ``?scheme=``
+``AWS_REGION``/``AWS_DEFAULT_REGION`` (else resolved from the bucket); an endpoint from the
+``s3_endpoint`` argument (``Settings.s3_endpoint_url``, from ``CALL_LOGS_S3_ENDPOINT_URL``), else
+the SDK's own ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (``http://`` allowed, for local
+servers). The URI may also carry ``?region=``, ``?endpoint_override=`` and ``?scheme=``
 (pyarrow's names); credentials in the URI are refused, since the URI is shown in logs and in the
 Dagster UI.
 
@@ -101,12 +102,9 @@ _ASSISTANT_DIR: Final = re.compile(r"assistant_id=([A-Za-z0-9][A-Za-z0-9_-]*)")
 # Below this size a file goes to its final key in one PutObject. pyarrow (26) sends a stream opened
 # with allow_delayed_open as a single request while it stays under its 10 MiB part size.
 SINGLE_PUT_BYTES: Final = 8 * 1024 * 1024
-# Where an S3-compatible endpoint may be set, first match wins.
-S3_ENDPOINT_VARIABLES: Final = (
-    "CALL_LOGS_S3_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_S3",
-    "AWS_ENDPOINT_URL",
-)
+# The AWS SDK's own variables for an S3-compatible endpoint, first match wins (the project's
+# CALL_LOGS_S3_ENDPOINT_URL is read by pipeline.config and passed in as ``s3_endpoint``).
+S3_ENDPOINT_VARIABLES: Final = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 _S3_URI_OPTIONS: Final = ("region", "endpoint_override", "scheme")
 # Values never shown in a message, should an error text from the store ever echo one.
 _SECRET_VARIABLES: Final = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID")
@@ -130,15 +128,13 @@ class Lake:
         env: Mapping[str, str] | None = None,
         s3_endpoint: str | None = None,
     ) -> None:
-        """``env`` (default ``os.environ``) holds the object-store settings (see the module doc);
+        """``env`` (default ``os.environ``) holds the AWS SDK's settings (see the module doc);
         ``s3_endpoint`` (``Settings.s3_endpoint_url``) wins over the endpoint variables there."""
         self.location = location
         source = os.environ if env is None else env
-        if s3_endpoint:
-            source = {**source, S3_ENDPOINT_VARIABLES[0]: s3_endpoint}
         try:
             if location.startswith("s3://"):
-                filesystem, root = _s3_filesystem(location, source)
+                filesystem, root = _s3_filesystem(location, source, s3_endpoint)
             elif "://" in location:
                 filesystem, root = pafs.FileSystem.from_uri(location)
             else:
@@ -536,7 +532,9 @@ def _parquet_bytes(file_table: pa.Table) -> pa.Buffer:
     return sink.getvalue()
 
 
-def _s3_filesystem(location: str, env: Mapping[str, str]) -> tuple[pafs.FileSystem, str]:
+def _s3_filesystem(
+    location: str, env: Mapping[str, str], s3_endpoint: str | None
+) -> tuple[pafs.FileSystem, str]:
     """An S3FileSystem for ``s3://bucket/prefix`` configured from the environment (module doc)."""
     parts = urlsplit(location)
     if has_credentials(location):
@@ -550,7 +548,9 @@ def _s3_filesystem(location: str, env: Mapping[str, str]) -> tuple[pafs.FileSyst
             f"the lake URL {location!r} names no bucket; use s3://bucket or s3://bucket/prefix"
         )
     options: dict[str, Any] = {}
-    endpoint = next((env[name].strip() for name in S3_ENDPOINT_VARIABLES if env.get(name)), "")
+    endpoint = (s3_endpoint or "").strip() or next(
+        (env[name].strip() for name in S3_ENDPOINT_VARIABLES if env.get(name)), ""
+    )
     if endpoint:
         scheme, host = _split_endpoint(endpoint)
         options["scheme"], options["endpoint_override"] = scheme, host

@@ -41,7 +41,8 @@ def use_s3(monkeypatch: pytest.MonkeyPatch, endpoint: str, home: Path) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(home / "no-aws-config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(home / "no-aws-credentials"))
-    monkeypatch.setenv("CALL_LOGS_S3_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", endpoint)  # what a Lake built without Settings uses
+    monkeypatch.setenv("CALL_LOGS_S3_ENDPOINT_URL", endpoint)  # what Settings pass to the Lake
 
 
 def admin_fs(endpoint: str) -> pafs.S3FileSystem:

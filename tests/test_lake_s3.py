@@ -288,7 +288,7 @@ def test_the_endpoint_can_come_from_the_uri_or_the_aws_variable(
     bucket: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Lake(f"s3://{bucket}/lake").write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
-    monkeypatch.delenv("CALL_LOGS_S3_ENDPOINT_URL")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3")
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     assert rooms(Lake(f"s3://{bucket}/lake")) == ["a"]
     monkeypatch.delenv("AWS_ENDPOINT_URL")
@@ -296,11 +296,30 @@ def test_the_endpoint_can_come_from_the_uri_or_the_aws_variable(
     assert rooms(Lake(f"s3://{bucket}/lake?endpoint_override={host}&scheme=http")) == ["a"]
 
 
-def test_the_project_endpoint_variable_wins_over_the_aws_one(
-    bucket: str, monkeypatch: pytest.MonkeyPatch
+def test_the_configured_endpoint_wins_over_the_aws_variables(
+    bucket: str, endpoint: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
-    Lake(f"s3://{bucket}/lake").write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
+    Lake(f"s3://{bucket}/lake", s3_endpoint=endpoint).write_partition(
+        "call_logs", DAY, ASSISTANT, calls_of("a")
+    )
+
+
+def test_the_project_variable_is_read_by_settings_not_by_the_lake(
+    bucket: str, endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("CALL_LOGS_S3_ENDPOINT_URL", endpoint)
+    with pytest.raises(LakeError, match="cannot write"):
+        Lake(f"s3://{bucket}/lake").write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
+    settings = Settings.from_env(
+        {
+            "CALL_LOGS_LAKE_URL": f"s3://{bucket}/lake",
+            "CALL_LOGS_DATA_DIR": str(tmp_path),
+            "CALL_LOGS_S3_ENDPOINT_URL": endpoint,
+        }
+    )
+    settings.lake().write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
 
 
 @pytest.mark.parametrize(
@@ -325,9 +344,8 @@ def test_a_bad_lake_url_is_refused_without_echoing_credentials(
 def test_a_bad_endpoint_is_refused(
     bucket: str, monkeypatch: pytest.MonkeyPatch, value: str
 ) -> None:
-    monkeypatch.setenv("CALL_LOGS_S3_ENDPOINT_URL", value)
     with pytest.raises(LakeError, match="must look like") as raised:
-        Lake(f"s3://{bucket}/lake")
+        Lake(f"s3://{bucket}/lake", s3_endpoint=value)
     assert "pw" not in str(raised.value)
 
 
@@ -341,8 +359,7 @@ def test_store_errors_are_lake_errors_that_never_show_the_keys(
     assert "no-such-bucket-here" in shown
     assert SECRET_ACCESS_KEY not in shown and ACCESS_KEY_ID not in shown
 
-    monkeypatch.setenv("CALL_LOGS_S3_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens
-    unreachable = Lake(f"s3://{bucket}/lake")
+    unreachable = Lake(f"s3://{bucket}/lake", s3_endpoint="http://127.0.0.1:9")  # nobody there
     with pytest.raises(LakeError, match="cannot write") as raised:
         unreachable.write_partition("call_logs", DAY, ASSISTANT, calls_of("a"))
     assert SECRET_ACCESS_KEY not in str(raised.value)
