@@ -41,13 +41,23 @@ FRESH_WITHIN = timedelta(hours=3)
 progress_log = logging.getLogger("calllogs.progress")
 
 WAREHOUSE_TABLES = ("call_logs", "transcripts", "rejected_logs")
-METRIC_TABLES = ("daily_assistant_metrics", "sip_failures")
+METRIC_TABLES = (
+    "daily_assistant_metrics",
+    "sip_failures",
+    "call_end_reasons",
+    "call_transcript_stats",
+    "call_status_history",
+)
 # What each DuckDB table is computed from, as the asset graph shows it: the loaded tables come from
 # the lake, each metric from the tables its sql/metrics/<name>.sql reads (a test keeps them equal).
 READS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(WAREHOUSE_TABLES, ("raw_call_logs",)),
     "daily_assistant_metrics": ("call_logs",),
     "sip_failures": ("call_logs",),
+    "call_end_reasons": ("call_logs",),
+    "call_transcript_stats": ("call_logs", "transcripts"),
+    # merged from each load's incoming versions (their fetched_at), so it reads the lake
+    "call_status_history": ("raw_call_logs",),
 }
 
 
@@ -208,6 +218,21 @@ def warehouse_tables(
                 "sip_failure_calls": dg.MetadataValue.int(int(row["sip_failure_calls"])),
                 "in_progress_calls": dg.MetadataValue.int(int(row["in_progress_calls"])),
                 "talk_minutes": dg.MetadataValue.float(float(row["talk_minutes"] or 0.0)),
+                "outbound_calls": dg.MetadataValue.int(int(row["outbound_calls"] or 0)),
+                # a day without outbound calls has no rate; 0.0 would plot as a collapse
+                **(
+                    {}
+                    if row["outbound_answer_rate"] is None
+                    else {
+                        "outbound_answer_rate": dg.MetadataValue.float(
+                            float(row["outbound_answer_rate"])
+                        )
+                    }
+                ),
+                "billable_minutes": dg.MetadataValue.int(int(row["billable_minutes"] or 0)),
+                "agent_never_ready_calls": dg.MetadataValue.int(
+                    int(row["agent_never_ready_calls"] or 0)
+                ),
             },
             asset_key="daily_assistant_metrics",
             partition_key=key,
@@ -275,8 +300,9 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
         check_specs=check_specs("call_logs"),
         description=(
             "Loads the run's lake partitions into DuckDB: replaces exactly those (day, assistant) "
-            "rows of call_logs, transcripts and rejected_logs and recomputes exactly their rows of "
-            "daily_assistant_metrics and sip_failures, in one transaction."
+            "rows of call_logs, transcripts and rejected_logs, recomputes exactly their rows of "
+            "daily_assistant_metrics, sip_failures, call_end_reasons and call_transcript_stats, "
+            "and merges what it saw into call_status_history, in one transaction."
         ),
     )(warehouse_tables)
     return [extract, load]

@@ -81,6 +81,7 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.errors import LakeError
+from pipeline.normalize.promote import lacks_promoted_fields, with_promoted_fields
 from pipeline.redaction import has_credentials, redact
 from pipeline.schemas import LAKE_TABLES
 
@@ -398,6 +399,8 @@ class Lake:
                 stored = stored_or_none
         except (OSError, pa.ArrowException) as error:
             raise _lake_error("read", path, error) from None
+        if table == "call_logs" and lacks_promoted_fields(stored):
+            stored = with_promoted_fields(stored)  # written before those fields had columns
         count = stored.num_rows
         columns = {
             "call_date": pa.repeat(pa.scalar(day, type=pa.date32()), count),

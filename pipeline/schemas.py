@@ -29,9 +29,30 @@ CALL_LOGS_SCHEMA = pa.schema(
         pa.field("call_date", pa.date32(), nullable=False),
         pa.field("is_final", pa.bool_(), nullable=False),
         pa.field("transcript_turns", pa.int32(), nullable=False),
-        pa.field("extra", pa.string()),  # JSON object of every field not listed above
+        pa.field("extra", pa.string()),  # JSON object of every field without a column
         pa.field("fetched_at", UTC_TS, nullable=False),
+        # Sent beyond the documentation and typed since wave 2 (kept last: older warehouses gain
+        # them with ADD COLUMN, which appends)
+        pa.field("call_type", pa.string()),  # outbound | inbound | web
+        pa.field("call_service", pa.string()),  # exotel | twilio | web
+        pa.field("call_end_reason", pa.string()),
+        pa.field("agent_ready_at", UTC_TS),  # when the agent really started in the room
+        pa.field("queue_id", pa.string()),
+        pa.field("platform_number", pa.string()),
+        pa.field("is_passthrough", pa.bool_()),
     ]
+)
+
+# Fields that lived in ``extra`` before they had a column: older lake files and warehouses hold
+# them there and are promoted on read (``pipeline.normalize.promote``).
+PROMOTED_FIELDS: tuple[str, ...] = (
+    "call_type",
+    "call_service",
+    "call_end_reason",
+    "agent_ready_at",
+    "queue_id",
+    "platform_number",
+    "is_passthrough",
 )
 
 TRANSCRIPTS_SCHEMA = pa.schema(
@@ -81,6 +102,7 @@ CONTRACT_FIELDS: frozenset[str] = frozenset(
         "billable_duration_minutes",
         "recording_path",
         "transcripts",
+        *PROMOTED_FIELDS,
     }
 )
 
@@ -88,15 +110,8 @@ CONTRACT_FIELDS: frozenset[str] = frozenset(
 # other field is schema drift: reported, never an error.
 KNOWN_EXTRA_FIELDS: frozenset[str] = frozenset(
     {
-        "queue_id",
-        "is_passthrough",
-        "agent_ready_at",
-        "call_end_reason",
         "recording_egress_id",
         "created_by_email",
-        "call_type",
-        "call_service",
-        "platform_number",
         "usage",
     }
 )

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.errors import QueryCancelled, WarehouseError
+from pipeline.migrations import migrate
 from pipeline.querystream import QueryStream
 from pipeline.retry import RetryPolicy
 from pipeline.schemas import (
@@ -41,7 +42,18 @@ from pipeline.wording import count
 
 LOGGER = logging.getLogger(__name__)
 
-SCHEMA_FOLDERS = ("schema", "views")
+# The derived tables of affected_partitions, rebuilt: each cleared, then computed from call_logs
+# (and transcripts). A load runs them; so does a migration, over every partition.
+METRIC_STEPS = (
+    "metrics/clear_daily_assistant_metrics.sql",
+    "metrics/daily_assistant_metrics.sql",
+    "metrics/clear_sip_failures.sql",
+    "metrics/sip_failures.sql",
+    "metrics/clear_call_end_reasons.sql",
+    "metrics/call_end_reasons.sql",
+    "metrics/clear_call_transcript_stats.sql",
+    "metrics/call_transcript_stats.sql",
+)
 
 # The load, in order. Each step reads the Arrow tables registered under the names of INCOMING and
 # the temp table affected_partitions, so it touches exactly the partitions being replaced. The
@@ -60,10 +72,8 @@ LOAD_STEPS = (
     "load/insert_rejected_logs.sql",
     "load/upsert_sync_state.sql",
     "load/clear_sync_failures.sql",
-    "metrics/clear_daily_assistant_metrics.sql",
-    "metrics/daily_assistant_metrics.sql",
-    "metrics/clear_sip_failures.sql",
-    "metrics/sip_failures.sql",
+    *METRIC_STEPS,
+    "metrics/call_status_history.sql",  # merged from the incoming versions, never rebuilt
 )
 
 INCOMING_SCHEMAS: dict[str, pa.Schema] = {
@@ -368,9 +378,12 @@ class Warehouse:
     # -- statements --------------------------------------------------------------------------
 
     def _apply_schema(self, con: duckdb.DuckDBPyConnection) -> None:
-        for folder in SCHEMA_FOLDERS:
-            for name in sql_files(folder):
-                con.execute(read_sql(name))
+        for name in sql_files("schema"):
+            con.execute(read_sql(name))
+        for applied in migrate(con, recompute=METRIC_STEPS):
+            LOGGER.info("warehouse %s: migrated (%s)", self.path, applied)
+        for name in sql_files("views"):
+            con.execute(read_sql(name))
 
     def _in_transaction(
         self, con: duckdb.DuckDBPyConnection, doing: str, work: Callable[[], None]

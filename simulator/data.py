@@ -155,6 +155,8 @@ def plan_call(
     kind_draw = rng.random()
     call_type = "outbound" if kind_draw < 0.80 else ("inbound" if kind_draw < 0.92 else "web")
     service = "web" if call_type == "web" else ("exotel" if rng.random() < 0.5 else "twilio")
+    if call_type != "outbound" and outcome not in ("completed", "failed"):
+        outcome = "completed"  # the agent takes every inbound and web call it is offered
     reaped = outcome == "failed" and rng.random() < 0.25
     answered_ms: int | None = None
     long_transcript = False

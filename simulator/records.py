@@ -63,15 +63,25 @@ _REASONS = {
     "timeout": "No result within 60 s",
     "failed": "Call setup failed",
 }
-_END_REASONS = {
-    "busy": "sip_busy",
-    "no_answer": "ring_timeout",
-    "rejected": "sip_rejected",
-    "cancelled": "caller_cancelled",
-    "unreachable": "sip_unreachable",
-    "timeout": "dispatch_timeout",
-    "failed": "setup_error",
+# call_end_reason of the outcomes that never connected (None: the platform writes none)
+_END_REASONS: dict[str, str | None] = {
+    "busy": "sip_bye",
+    "no_answer": "sip_bye",
+    "rejected": "sip_bye",
+    "cancelled": None,
+    "unreachable": None,
+    "timeout": "error",
+    "failed": "error",
 }
+_COMPLETED_END_REASONS = (
+    "natural",
+    "sip_bye",
+    "max_duration_exceeded",
+    "rtp_silence",
+    "livekit_disconnected",
+)
+_COMPLETED_END_WEIGHTS = (70, 15, 5, 6, 4)
+DEAD_AIR_SHARE = 0.04  # answered calls whose agent never became ready
 
 
 @dataclass(slots=True)
@@ -192,7 +202,10 @@ def render_final(ctx: RenderContext, plan: CallPlan) -> dict[str, Any]:
     answered = plan.answered_ms
     connected = answered is not None
     sip = plan.sip_code
-    agent_ready_ms = plan.started_ms + rng.randint(150, 1500)
+    dead_air = connected and rng.random() < DEAD_AIR_SHARE
+    agent_ready_ms: int | None = None
+    if answered is not None and not dead_air:
+        agent_ready_ms = answered + rng.randint(200, 2500)
     if plan.reaped:
         duration: float | None = None
     elif plan.outcome == "failed":
@@ -208,10 +221,7 @@ def render_final(ctx: RenderContext, plan: CallPlan) -> dict[str, Any]:
             reason = f"SIP {sip} {SIP_TEXT[sip]}"
         else:
             reason = _REASONS[plan.outcome]
-    if plan.outcome == "completed":
-        end_reason = rng.choice(("user_hangup", "assistant_hangup", "silence_timeout"))
-    else:
-        end_reason = "reaped" if plan.reaped else _END_REASONS[plan.outcome]
+    end_reason = _end_reason(rng, plan, dead_air)
     to_number = _to_number(rng)
     recording_token = f"EG_{rng.getrandbits(48):012x}"
     transcripts = (
@@ -238,7 +248,7 @@ def render_final(ctx: RenderContext, plan: CallPlan) -> dict[str, Any]:
         "transcripts": transcripts,
         "queue_id": plan.queue_id,
         "is_passthrough": rng.random() < 0.05,
-        "agent_ready_at": fmt(agent_ready_ms),
+        "agent_ready_at": fmt(agent_ready_ms) if agent_ready_ms is not None else None,
         "call_end_reason": end_reason,
         "billable_duration_minutes": billable,
         "recording_egress_id": recording_token if connected else None,
@@ -253,6 +263,18 @@ def render_final(ctx: RenderContext, plan: CallPlan) -> dict[str, Any]:
         if connected and rng.random() < 0.03:
             doc["sentiment_score"] = round(rng.uniform(-1, 1), 3)
     return doc
+
+
+def _end_reason(rng: random.Random, plan: CallPlan, dead_air: bool) -> str | None:
+    if dead_air:
+        return rng.choice(("sip_bye", "rtp_silence"))
+    if plan.outcome == "completed":
+        return rng.choices(_COMPLETED_END_REASONS, _COMPLETED_END_WEIGHTS)[0]
+    if plan.reaped:
+        return "livekit_disconnected"
+    if plan.outcome == "failed":
+        return rng.choice(("error", "no_rtp"))
+    return _END_REASONS[plan.outcome]
 
 
 _NOT_YET = (
@@ -278,6 +300,7 @@ def render_version(ctx: RenderContext, plan: CallPlan, phase: str) -> Version:
         doc.pop("sentiment_score", None)
         if phase == "initiated":
             doc["answered_at"] = None
+            doc["agent_ready_at"] = None
             doc["recording_egress_id"] = None
     _malform(doc, plan.malformed)
     return Version(doc=doc, body=orjson.dumps(doc))

@@ -22,7 +22,7 @@ import pytest
 from pipeline.errors import LakeError
 from pipeline.lake import FILE_NAME, Lake
 from pipeline.normalize import NormalizedBatch, normalize_records
-from pipeline.schemas import CALL_LOGS_SCHEMA, REJECTED_LOGS_SCHEMA
+from pipeline.schemas import CALL_LOGS_SCHEMA, PROMOTED_FIELDS, REJECTED_LOGS_SCHEMA
 
 ASSISTANT = "550e8400-e29b-41d4-a716-446655440000"
 OTHER_ASSISTANT = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"
@@ -383,3 +383,38 @@ def test_a_lake_location_that_is_a_file_gives_a_lake_error(tmp_path: Path) -> No
 def test_an_unsupported_uri_gives_a_lake_error() -> None:
     with pytest.raises(LakeError, match="cannot open the lake"):
         Lake("nosuchscheme://bucket/prefix")
+
+
+def test_a_call_logs_file_from_before_the_promoted_columns_reads_as_a_fresh_one(
+    lake: Lake,
+) -> None:
+    platform = {
+        "call_type": "outbound",
+        "call_service": "twilio",
+        "call_end_reason": "natural",
+        "agent_ready_at": "2026-05-01T10:00:03.250000Z",
+        "queue_id": "q-1",
+        "platform_number": "+918000000001",
+        "is_passthrough": "no",  # not a boolean: stays in extra, under _uncoerced
+    }
+    records = [
+        {"room_name": "a", "started_at": "2026-05-01T10:00:00Z", "usage": {"n": 1}, **platform},
+        {"room_name": "b", "started_at": "2026-05-01T11:00:00Z"},
+    ]
+    fresh = normalize_records(
+        records, assistant_id=ASSISTANT, fallback_day=DAY, fetched_at=FETCHED
+    ).call_logs
+    old_extra = [
+        '{"agent_ready_at":"2026-05-01T10:00:03.250000Z","call_end_reason":"natural",'
+        '"call_service":"twilio","call_type":"outbound","is_passthrough":"no",'
+        '"platform_number":"+918000000001","queue_id":"q-1","usage":{"n":1}}',
+        "{}",
+    ]
+    old = fresh.drop_columns([*PROMOTED_FIELDS, "call_date", "assistant_id"])
+    old = old.set_column(old.column_names.index("extra"), "extra", pa.array(old_extra))
+    path = Path(lake.partition_path("call_logs", DAY, ASSISTANT))
+    path.parent.mkdir(parents=True)
+    pq.write_table(old, path)
+
+    assert lake.read_partition("call_logs", DAY, ASSISTANT) == fresh
+    assert fresh["extra"][0].as_py() == '{"_uncoerced":{"is_passthrough":"no"},"usage":{"n":1}}'

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
+from pipeline.schemas import TRANSCRIPTS_SCHEMA
 from pipeline.warehouse import Warehouse
 from tests.warehouse_fixtures import (
     ASSISTANT_A,
@@ -24,9 +27,14 @@ from tests.warehouse_fixtures import (
     midnight,
     partition_load,
     random_calls,
+    transcripts_table,
 )
 
 TOLERANCE = 1e-9
+# the contract's terminal statuses, written out here so the reference shares nothing with the code
+FINAL_STATUSES = frozenset(
+    {"completed", "busy", "no_answer", "rejected", "cancelled", "unreachable", "timeout", "failed"}
+)
 STATUS_COLUMNS = ("busy", "no_answer", "rejected", "cancelled", "unreachable", "timeout", "failed")
 
 
@@ -78,8 +86,88 @@ def expected_daily(calls: Iterable[Row]) -> dict[tuple[date, str], dict[str, Any
             "p50_seconds_to_answer": quantile_linear(waits, 0.5),
             "p90_seconds_to_answer": quantile_linear(waits, 0.9),
             "avg_transcript_turns": statistics.fmean(call["transcript_turns"] for call in group),
+            **expected_wave2_daily(group),
         }
         expected[key] = row
+    return expected
+
+
+def seconds_between(earlier: datetime, later: datetime) -> float:
+    return ((later - earlier) // timedelta(microseconds=1)) / 1_000_000
+
+
+def expected_wave2_daily(group: Sequence[Row]) -> dict[str, Any]:
+    """The columns of daily_assistant_metrics that come from the platform's extra fields."""
+    kinds = Counter(call["call_type"] for call in group)
+    outbound = [call for call in group if call["call_type"] == "outbound"]
+    outbound_answered = sum(1 for call in outbound if is_answered(call))
+    both = [call for call in group if call["answered_at"] and call["agent_ready_at"]]
+    to_ready = [seconds_between(call["answered_at"], call["agent_ready_at"]) for call in both]
+    billable = [call["billable_duration_minutes"] for call in group]
+    return {
+        "outbound_calls": len(outbound),
+        "outbound_answered_calls": outbound_answered,
+        "outbound_answer_rate": outbound_answered / len(outbound) if outbound else None,
+        "inbound_calls": kinds["inbound"],
+        "web_calls": kinds["web"],
+        "billable_minutes": sum(minutes for minutes in billable if minutes is not None),
+        "agent_never_ready_calls": sum(
+            1
+            for call in group
+            if call["call_status"] in FINAL_STATUSES
+            and call["answered_at"] is not None
+            and call["agent_ready_at"] is None
+        ),
+        "p50_seconds_to_agent_ready": quantile_linear(to_ready, 0.5),
+        "p90_seconds_to_agent_ready": quantile_linear(to_ready, 0.9),
+    }
+
+
+def expected_end_reasons(calls: Iterable[Row]) -> dict[tuple[date, str, str], dict[str, Any]]:
+    counts: Counter[tuple[date, str, str]] = Counter()
+    with_reason: Counter[tuple[date, str]] = Counter()
+    for call in calls:
+        if call["call_end_reason"] is not None:
+            counts[(call["call_date"], call["assistant_id"], call["call_end_reason"])] += 1
+            with_reason[(call["call_date"], call["assistant_id"])] += 1
+    return {
+        key: {"calls": n, "share_of_calls": n / with_reason[(key[0], key[1])]}
+        for key, n in counts.items()
+    }
+
+
+def expected_transcript_stats(
+    calls: Iterable[Row], utterances: Iterable[Row]
+) -> dict[tuple[str], dict[str, Any]]:
+    """``utterances`` carry room_name, turn_index, role, text and spoken_at."""
+    by_room: dict[str, list[Row]] = defaultdict(list)
+    for utterance in utterances:
+        by_room[utterance["room_name"]].append(utterance)
+    answered = {call["room_name"]: call for call in calls}
+    expected: dict[tuple[str], dict[str, Any]] = {}
+    for room, said in by_room.items():
+        said.sort(key=lambda utterance: utterance["turn_index"])
+        words = {"agent": 0, "user": 0}
+        for utterance in said:
+            if utterance["role"] in words and utterance["text"] is not None:
+                words[utterance["role"]] += len(utterance["text"].split())
+        first_agent = next((u for u in said if u["role"] == "agent"), None)
+        call = answered[room]
+        first_seconds = None
+        if first_agent is not None and first_agent["spoken_at"] and call["answered_at"]:
+            first_seconds = seconds_between(call["answered_at"], first_agent["spoken_at"])
+        spoken = words["agent"] + words["user"]
+        expected[(room,)] = {
+            "assistant_id": call["assistant_id"],
+            "call_date": call["call_date"],
+            "turns": len(said),
+            "agent_turns": sum(1 for u in said if u["role"] == "agent"),
+            "user_turns": sum(1 for u in said if u["role"] == "user"),
+            "agent_words": words["agent"],
+            "user_words": words["user"],
+            "agent_word_share": words["agent"] / spoken if spoken else None,
+            "first_agent_seconds": first_seconds,
+        }
     return expected
 
 
@@ -242,3 +330,76 @@ def test_seconds_to_answer_interpolate_linearly(tmp_path: Path) -> None:
     (row,) = daily
     assert row["p50_seconds_to_answer"] == pytest.approx(3.0)  # halfway between 2 and 4
     assert row["p90_seconds_to_answer"] == pytest.approx(8.2)  # 4 + 0.7 * (10 - 4)
+
+
+def keyed(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> dict[tuple[Any, ...], Row]:
+    return {tuple(row[key] for key in keys): row for row in rows}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_end_reasons_and_transcript_stats_match_a_plain_python_computation(
+    tmp_path: Path, seed: int
+) -> None:
+    rng = random.Random(seed)
+    partitions = {
+        (day, who): random_calls(rng, day, who, rng.randrange(1, 80))
+        for day in (DAY_1, DAY_2)
+        for who in (ASSISTANT_A, ASSISTANT_B)
+    }
+    calls = [call for group in partitions.values() for call in group]
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    load_and_read(warehouse, partitions)
+    utterances = transcripts_table(calls).to_pylist()
+
+    reasons = warehouse.query("SELECT * FROM call_end_reasons").to_pylist()
+    want_reasons = expected_end_reasons(calls)
+    got_reasons = keyed(reasons, ("call_date", "assistant_id", "call_end_reason"))
+    assert got_reasons.keys() == want_reasons.keys()
+    for key, want in want_reasons.items():
+        assert_rows_match(got_reasons[key], want, key)
+
+    stats = warehouse.query("SELECT * FROM call_transcript_stats").to_pylist()
+    want_stats = expected_transcript_stats(calls, utterances)
+    got_stats = keyed(stats, ("room_name",))
+    assert got_stats.keys() == want_stats.keys()
+    assert want_stats, "some calls have utterances"
+    for room, want_row in want_stats.items():
+        assert_rows_match(got_stats[room], want_row, room)
+
+
+# Every character Python's str.split() splits on, and some it does not (zero-width space, BOM,
+# the Mongolian vowel separator, which stopped being whitespace in Unicode 6.3).
+PYTHON_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+NOT_WHITESPACE = "\u200b\ufeff\u180e"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_words_are_counted_as_python_str_split_counts_them(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    alphabet = [*PYTHON_WHITESPACE, *NOT_WHITESPACE, "a", "नमस्ते", "😀", '"', "\\", "'"]
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 15))) for _ in range(300)]
+    texts[:3] = ["", PYTHON_WHITESPACE, "one two\u3000three\x1cfour"]
+    call = call_row("room-words", ASSISTANT_A, midnight(DAY_1), answered_at=midnight(DAY_1))
+    load = partition_load(DAY_1, ASSISTANT_A, [call])
+    utterances = pa.table(
+        {
+            "room_name": ["room-words"] * len(texts),
+            "call_date": [DAY_1] * len(texts),
+            "assistant_id": [ASSISTANT_A] * len(texts),
+            "turn_index": list(range(len(texts))),
+            "speaker": ["user"] * len(texts),
+            "role": ["user"] * len(texts),
+            "text": texts,
+            "spoken_at": [None] * len(texts),
+        },
+        schema=TRANSCRIPTS_SCHEMA,
+    )
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse.load_partitions([dataclasses.replace(load, transcripts=utterances)])
+    row = warehouse.query("SELECT * FROM call_transcript_stats").to_pylist()[0]
+    assert row["user_words"] == sum(len(text.split()) for text in texts)
+    assert (row["agent_words"], row["agent_word_share"], row["first_agent_seconds"]) == (
+        0,
+        0.0,
+        None,
+    )

@@ -24,7 +24,12 @@ from pipeline.timeparse import parse_timestamp
 from pipeline.warehouse import Warehouse
 from simulator import SimulatorConfig, SimulatorServer
 from tests.simulator_client import FROZEN_NOW
-from tests.test_metrics import expected_daily, expected_sip_failures
+from tests.test_metrics import (
+    expected_daily,
+    expected_end_reasons,
+    expected_sip_failures,
+    expected_transcript_stats,
+)
 from tests.warehouse_fixtures import Row
 
 SEEDS = (3, 17, 2024)
@@ -66,14 +71,16 @@ def as_text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def truth_rows(sim: SimulatorServer, day: date) -> tuple[list[Row], int]:
+def truth_rows(
+    sim: SimulatorServer, day: date, now: datetime = FROZEN_NOW
+) -> tuple[list[Row], int]:
     """The calls of one UTC day up to FROZEN_NOW as the metrics see them, and how many are cut.
 
     A record without a room_name or with an unparseable started_at is quarantined (not a call);
     when a room_name occurs twice, its last record wins.
     """
     start = datetime.combine(day, time(0), tzinfo=UTC)
-    end = min(start + timedelta(days=1), FROZEN_NOW)
+    end = min(start + timedelta(days=1), now)
     calls: list[Row] = []
     quarantined = 0
     for assistant_id in sim.assistant_ids:
@@ -97,12 +104,37 @@ def truth_rows(sim: SimulatorServer, day: date) -> tuple[list[Row], int]:
                 "sip_status_code": as_int(record.get("sip_status_code")),
                 "sip_status_text": as_text(record.get("sip_status_text")),
                 "transcript_turns": len(turns) if isinstance(turns, list) else 0,
+                "billable_duration_minutes": as_int(record.get("billable_duration_minutes")),
+                "call_type": as_text(record.get("call_type")),
+                "call_end_reason": as_text(record.get("call_end_reason")),
+                "agent_ready_at": parse_timestamp(record.get("agent_ready_at")),
+                "utterances": truth_utterances(room, turns),
             }
         calls.extend(by_room.values())
     return calls, quarantined
 
 
-def sync_three_days(sim: SimulatorServer, data_dir: Path) -> Warehouse:
+def truth_utterances(room: str, turns: object) -> list[Row]:
+    """The contract's rows of one call's transcript list (role from speaker)."""
+    if not isinstance(turns, list):
+        return []
+    rows: list[Row] = []
+    for index, turn in enumerate(turns):
+        speaker = str(turn.get("speaker") or "").strip().lower()
+        role = "agent" if speaker in {"assistant", "agent"} else speaker
+        rows.append(
+            {
+                "room_name": room,
+                "turn_index": index,
+                "role": role if role in {"agent", "user"} else "other",
+                "text": turn.get("text"),
+                "spoken_at": parse_timestamp(turn.get("timestamp")),
+            }
+        )
+    return rows
+
+
+def sync_three_days(sim: SimulatorServer, data_dir: Path, now: datetime = FROZEN_NOW) -> Warehouse:
     settings = Settings.from_env(
         {
             "CALL_LOGS_API_URL": sim.url,
@@ -113,7 +145,7 @@ def sync_three_days(sim: SimulatorServer, data_dir: Path) -> Warehouse:
     )
     lake = Lake(settings.lake_location)
     with make_client(settings) as client:
-        report = extract_to_lake(settings, START, END, client=client, lake=lake, now=FROZEN_NOW)
+        report = extract_to_lake(settings, START, END, client=client, lake=lake, now=now)
     assert report.total("api_total") == report.total("verified_calls")
     warehouse = Warehouse(settings.warehouse_path)
     load_lake_into_warehouse(lake, warehouse, START, END)
@@ -182,3 +214,81 @@ def test_sql_metrics_equal_a_python_computation_from_the_simulators_truth(
     assert stored == [len(calls)]
     rejected = warehouse.query("SELECT count(*) AS n FROM rejected_logs")["n"].to_pylist()
     assert rejected == [quarantined]
+
+
+def truth_calls(sim: SimulatorServer, now: datetime) -> list[Row]:
+    calls: list[Row] = []
+    for offset in range((END - START).days):
+        calls.extend(truth_rows(sim, START + timedelta(days=offset), now)[0])
+    return calls
+
+
+def statuses_seen(calls: list[Row]) -> set[tuple[str, str]]:
+    return {(c["room_name"], c["call_status"]) for c in calls if c["call_status"] is not None}
+
+
+LATER = FROZEN_NOW + timedelta(hours=3)
+
+
+@pytest.mark.parametrize("seed", SEEDS[:2])
+def test_wave2_tables_equal_the_truth_after_a_sync_in_which_open_calls_finish(
+    tmp_path: Path, seed: int
+) -> None:
+    config = SimulatorConfig(seed=seed, now=FROZEN_NOW, history_days=4, calls_per_day=120)
+    with SimulatorServer(config) as sim:
+        sync_three_days(sim, tmp_path)
+        before = truth_calls(sim, FROZEN_NOW)
+        sim.set_now(LATER)
+        warehouse = sync_three_days(sim, tmp_path, now=LATER)
+        after = truth_calls(sim, LATER)
+        history_after_first_resync = warehouse.query("SELECT * FROM call_status_history")
+        warehouse = sync_three_days(sim, tmp_path, now=LATER)  # the same again: a rerun
+
+    def table(name: str) -> list[dict[str, Any]]:
+        return warehouse.query(f"SELECT * FROM {name}").to_pylist()
+
+    daily_keys = {key: row for key, row in expected_daily(after).items()}
+    assert_table_matches(table("daily_assistant_metrics"), daily_keys, DAILY_KEYS, "daily")
+    assert_table_matches(
+        table("call_end_reasons"),
+        expected_end_reasons(after),
+        ("call_date", "assistant_id", "call_end_reason"),
+        "call_end_reasons",
+    )
+    utterances = [u for call in after for u in call["utterances"]]
+    assert_table_matches(
+        table("call_transcript_stats"),
+        expected_transcript_stats(after, utterances),
+        ("room_name",),
+        "call_transcript_stats",
+    )
+    typed = warehouse.query(
+        "SELECT room_name, call_type, call_end_reason, agent_ready_at FROM call_logs"
+    ).to_pylist()
+    want_typed = {
+        c["room_name"]: (c["call_type"], c["call_end_reason"], c["agent_ready_at"]) for c in after
+    }
+    assert {
+        r["room_name"]: (r["call_type"], r["call_end_reason"], r["agent_ready_at"]) for r in typed
+    } == want_typed
+
+    # call_status_history: every status either sync saw, once; seen twice means seen at two times
+    history = {(r["room_name"], r["call_status"]): r for r in table("call_status_history")}
+    seen_first, seen_later = statuses_seen(before), statuses_seen(after)
+    assert set(history) == seen_first | seen_later
+    finished = {room for room, status in seen_first - seen_later}
+    assert finished, "some calls open at the first sync finished before the second"
+    for key, row in history.items():
+        assert row["first_seen_at"] <= row["last_seen_at"]
+        assert (row["first_seen_at"] < row["last_seen_at"]) == (key in seen_later), key
+    first = {(r["room_name"], r["call_status"]): r for r in history_after_first_resync.to_pylist()}
+    assert {key: row["first_seen_at"] for key, row in first.items()} == {
+        key: row["first_seen_at"] for key, row in history.items()
+    }  # the rerun moved last_seen_at only
+
+    # what this seed exercises: every call kind, dead air, end reasons, outbound rates
+    totals = {
+        column: sum(row[column] for row in daily_keys.values())
+        for column in ("outbound_calls", "inbound_calls", "web_calls", "agent_never_ready_calls")
+    }
+    assert all(totals.values()), totals

@@ -21,6 +21,7 @@ from pipeline.normalize import NormalizedBatch, normalize_records
 from pipeline.schemas import (
     CALL_LOGS_SCHEMA,
     CONTRACT_FIELDS,
+    PROMOTED_FIELDS,
     REJECTED_LOGS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
 )
@@ -117,7 +118,43 @@ def test_a_documented_record_fills_every_column() -> None:
         "transcript_turns": 2,
         "extra": "{}",
         "fetched_at": FETCHED,
+        **dict.fromkeys(PROMOTED_FIELDS),
     }
+
+
+def test_the_platforms_extra_fields_fill_their_typed_columns() -> None:
+    platform_fields: dict[str, Any] = {
+        "call_type": "outbound",
+        "call_service": "exotel",
+        "call_end_reason": "natural",
+        "agent_ready_at": "2026-05-01T10:00:02.750000Z",
+        "queue_id": "q-7",
+        "platform_number": "+918000000001",
+        "is_passthrough": False,
+    }
+    row = only_call(normalize([call(**platform_fields, recording_egress_id="EG_1")]))
+    assert {name: row[name] for name in PROMOTED_FIELDS} == {
+        **platform_fields,
+        "agent_ready_at": datetime(2026, 5, 1, 10, 0, 2, 750000, tzinfo=UTC),
+    }
+    assert json.loads(row["extra"]) == {"recording_egress_id": "EG_1"}
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("is_passthrough", 1),
+        ("is_passthrough", "true"),
+        ("agent_ready_at", "soon"),
+        ("call_type", ["outbound"]),
+    ],
+)
+def test_a_platform_field_that_does_not_fit_its_column_is_kept_uncoerced(
+    field: str, value: Any
+) -> None:
+    batch = normalize([call("room-1", **{field: value})])
+    assert only_call(batch)[field] is None
+    assert extra_of(batch) == {"_uncoerced": {field: value}}
 
 
 @pytest.mark.parametrize(
@@ -263,15 +300,10 @@ def test_is_final_follows_the_terminal_statuses() -> None:
 
 def test_extra_holds_every_undocumented_field_with_nested_objects_as_is() -> None:
     usage = {"estimated_cost_usd": "0.0123", "tokens": {"in": 10, "out": [1, 2]}}
-    batch = normalize([call(usage=usage, queue_id="q-1", is_passthrough=False, note="नमस्ते 👋")])
-    assert extra_of(batch) == {
-        "usage": usage,
-        "queue_id": "q-1",
-        "is_passthrough": False,
-        "note": "नमस्ते 👋",
-    }
-    assert only_call(batch)["extra"].index('"is_passthrough"') < only_call(batch)["extra"].index(
-        '"note"'
+    batch = normalize([call(usage=usage, recording_egress_id="EG_1", note="नमस्ते 👋")])
+    assert extra_of(batch) == {"usage": usage, "recording_egress_id": "EG_1", "note": "नमस्ते 👋"}
+    assert only_call(batch)["extra"].index('"note"') < only_call(batch)["extra"].index(
+        '"recording_egress_id"'
     )  # keys sorted
 
 

@@ -254,7 +254,7 @@ def test_a_changed_call_gets_the_new_fetched_at_and_only_its_days_metrics_change
 @pytest.mark.parametrize(
     "changes",
     [
-        {"extra": json.dumps({"queue_id": "q-2"})},
+        {"extra": json.dumps({"recording_egress_id": "EG_2"})},
         {"extra": None},
         {"answered_at": midnight(DAY_1) + timedelta(hours=10, seconds=3)},
         {"sip_status_code": 486},

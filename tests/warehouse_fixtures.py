@@ -60,6 +60,7 @@ SIP_CODES: tuple[int | None, ...] = (
     603,
 )
 SIP_TEXTS: tuple[str | None, ...] = ("Busy Here", "Decline", "Not Found", "busy", None)
+END_REASONS = ("natural", "sip_bye", "rtp_silence", "no_rtp", "livekit_disconnected", "error")
 
 Row = dict[str, Any]
 
@@ -83,6 +84,9 @@ def call_row(
     to_number: str | None = "+15550100",
     assistant_name: str | None = "Reminder bot",
     extra: dict[str, Any] | None = None,
+    call_type: str | None = None,
+    call_end_reason: str | None = None,
+    agent_ready_at: datetime | None = None,
 ) -> Row:
     """One call_logs row; call_date and is_final follow from started_at and status."""
     return {
@@ -103,8 +107,19 @@ def call_row(
         "call_date": started_at.astimezone(UTC).date(),
         "is_final": status in FINAL_STATUSES,
         "transcript_turns": turns,
-        "extra": json.dumps(extra if extra is not None else {"queue_id": "q-1"}),
+        "extra": json.dumps(
+            extra if extra is not None else {"recording_egress_id": "EG_1"},
+            sort_keys=True,
+            separators=(",", ":"),
+        ),
         "fetched_at": FETCHED_AT,
+        "call_type": call_type,
+        "call_service": None if call_type is None else ("web" if call_type == "web" else "twilio"),
+        "call_end_reason": call_end_reason,
+        "agent_ready_at": agent_ready_at,
+        "queue_id": None,
+        "platform_number": None,
+        "is_passthrough": None if call_type is None else False,
     }
 
 
@@ -128,6 +143,9 @@ def random_calls(rng: random.Random, day: date, assistant_id: str, count: int) -
             duration = rng.choice((0.0, None))
         ended = None if status in {"initiated", "answered"} else started + timedelta(minutes=3)
         sip_code = rng.choice(SIP_CODES)
+        ready: datetime | None = None
+        if answered is not None and rng.random() < 0.8:  # else dead air: no agent ever joined
+            ready = answered + timedelta(microseconds=rng.randrange(0, 3_000_000))
         rows.append(
             call_row(
                 f"room-{assistant_id[:4]}-{day.isoformat()}-{index:04d}",
@@ -141,6 +159,9 @@ def random_calls(rng: random.Random, day: date, assistant_id: str, count: int) -
                 sip_text=None if sip_code is None else rng.choice(SIP_TEXTS),
                 turns=rng.randrange(0, 5),
                 to_number=f"+1555{rng.randrange(20):04d}",
+                call_type=rng.choice(("outbound", "outbound", "inbound", "web", None)),
+                call_end_reason=rng.choice((*END_REASONS, None)),
+                agent_ready_at=ready,
             )
         )
     return rows
@@ -225,6 +246,9 @@ WAREHOUSE_TABLES = (
     "rejected_logs",
     "daily_assistant_metrics",
     "sip_failures",
+    "call_end_reasons",
+    "call_transcript_stats",
+    "call_status_history",
     "sync_state",
 )
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.normalize.columns import Column, float64_column, int32_column
+from pipeline.normalize.columns import Column, bool_column, float64_column, int32_column
 from pipeline.normalize.extra import extra_column
 from pipeline.normalize.transcripts import read_utterances, transcripts_table
 from pipeline.normalize.triage import TEXT_FIELDS, TIMESTAMP_FIELDS, Triage
@@ -25,6 +25,7 @@ from pipeline.schemas import CALL_LOGS_SCHEMA, FINAL_STATUSES
 
 _INT_FIELDS: Final = ("sip_status_code", "billable_duration_minutes")
 _FLOAT_FIELDS: Final = ("call_duration_minutes",)
+_BOOL_FIELDS: Final = ("is_passthrough",)
 _UTTERANCES_WORTH_A_THREAD: Final = 50_000  # below, starting a thread costs what it saves
 _FINAL_STATUSES: Final = pa.array(sorted(FINAL_STATUSES), type=pa.string())
 
@@ -59,6 +60,8 @@ def call_tables(
         keep(name, int32_column(_field(records, name)))
     for name in _FLOAT_FIELDS:
         keep(name, float64_column(_field(records, name)))
+    for name in _BOOL_FIELDS:
+        keep(name, bool_column(_field(records, name)))
     if hasher is not None:
         arrays["to_number"] = hasher.hash_column(arrays["to_number"])
         for fixes in uncoerced.values():

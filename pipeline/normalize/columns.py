@@ -8,9 +8,9 @@ becomes null and is returned in ``Column.uncoerced`` so the caller can keep the 
 Coercion where the meaning is clear: integers from integral floats (``486.0``) and from integer
 or integral decimal text (``" 486 "``, ``"486.0"``); floats from integers and decimal text; text
 from integers (but never for the key fields, see ``strict_text_column``). Booleans are never
-numbers or text; non-finite text (``"nan"``, ``"1e999"``) is not a number; non-finite floats
-stay as they are. Text with lone surrogates (possible only from a lenient JSON decoder) is stored
-with U+FFFD in their place.
+numbers or text, and only booleans are booleans; non-finite text (``"nan"``, ``"1e999"``) is not
+a number; non-finite floats stay as they are. Text with lone surrogates (possible only from a
+lenient JSON decoder) is stored with U+FFFD in their place.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ _TEXT_TYPES: Final = frozenset({str, _NONE_TYPE})
 _INT_TYPES: Final = frozenset({int, _NONE_TYPE})
 _FLOAT_TYPES: Final = frozenset({float, int, _NONE_TYPE})
 _FLOAT_READY: Final[frozenset[type]] = frozenset({float, _NONE_TYPE})
+_BOOL_TYPES: Final[frozenset[type]] = frozenset({bool, _NONE_TYPE})
 _INT32_MIN: Final = -(2**31)
 _INT32_MAX: Final = 2**31 - 1
 _MAX_NUMBER_TEXT: Final = 64  # longer "numbers" are junk; also keeps int() far from its digit limit
@@ -158,6 +159,13 @@ def float64_column(values: Sequence[object]) -> Column:
     return _coerce_each(values, _as_float, pa.float64(), ready=_FLOAT_READY)
 
 
+def bool_column(values: Sequence[object]) -> Column:
+    """JSON booleans only: ``1``, ``"true"`` and the like are kept as they came, uncoerced."""
+    if set(map(type, values)) <= _BOOL_TYPES:
+        return Column(pa.array(values, type=pa.bool_()))
+    return _coerce_each(values, _as_bool, pa.bool_(), ready=_BOOL_TYPES)
+
+
 def timestamp_column(values: Sequence[object]) -> Column:
     parsed = parse_timestamps_with_errors(values)
     return Column(
@@ -209,6 +217,10 @@ def _as_text(value: object) -> object:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _FAIL
+
+
+def _as_bool(value: object) -> object:
+    return value if isinstance(value, bool) else _FAIL
 
 
 def _as_int32(value: object) -> object:

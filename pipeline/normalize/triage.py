@@ -30,8 +30,13 @@ TEXT_FIELDS: Final = (
     "call_status_reason",
     "sip_status_text",
     "recording_path",
+    "call_type",
+    "call_service",
+    "call_end_reason",
+    "queue_id",
+    "platform_number",
 )
-TIMESTAMP_FIELDS: Final = ("answered_at", "ended_at")
+TIMESTAMP_FIELDS: Final = ("answered_at", "ended_at", "agent_ready_at")
 
 _shown = reprlib.Repr()
 _shown.maxstring = 80

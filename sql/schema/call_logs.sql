@@ -3,7 +3,8 @@
 -- call_date is the UTC day of started_at; is_final is true once call_status is terminal;
 -- extra keeps every field of the record that has no column here, so nothing is lost.
 -- fetched_at is when this version of the call was first fetched (see
--- sql/load/unchanged_calls.sql).
+-- sql/load/unchanged_calls.sql). The columns after it were kept in extra before wave 2; older
+-- warehouses gain them, filled from extra, through pipeline/migrations.py.
 CREATE TABLE IF NOT EXISTS call_logs (
     room_name                 VARCHAR     NOT NULL PRIMARY KEY,
     assistant_id              VARCHAR     NOT NULL,
@@ -23,5 +24,12 @@ CREATE TABLE IF NOT EXISTS call_logs (
     is_final                  BOOLEAN     NOT NULL,
     transcript_turns          INTEGER     NOT NULL,
     extra                     JSON,
-    fetched_at                TIMESTAMPTZ NOT NULL
+    fetched_at                TIMESTAMPTZ NOT NULL,
+    call_type                 VARCHAR,
+    call_service              VARCHAR,
+    call_end_reason           VARCHAR,
+    agent_ready_at            TIMESTAMPTZ,
+    queue_id                  VARCHAR,
+    platform_number           VARCHAR,
+    is_passthrough            BOOLEAN
 );
