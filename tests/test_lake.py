@@ -397,7 +397,7 @@ def test_a_call_logs_file_from_before_the_promoted_columns_reads_as_a_fresh_one(
         "platform_number": "+918000000001",
         "is_passthrough": "no",  # not a boolean: stays in extra, under _uncoerced
     }
-    records = [
+    records: list[dict[str, Any]] = [
         {"room_name": "a", "started_at": "2026-05-01T10:00:00Z", "usage": {"n": 1}, **platform},
         {"room_name": "b", "started_at": "2026-05-01T11:00:00Z"},
     ]

@@ -245,7 +245,8 @@ def test_wave2_tables_equal_the_truth_after_a_sync_in_which_open_calls_finish(
         warehouse = sync_three_days(sim, tmp_path, now=LATER)  # the same again: a rerun
 
     def table(name: str) -> list[dict[str, Any]]:
-        return warehouse.query(f"SELECT * FROM {name}").to_pylist()
+        rows: list[dict[str, Any]] = warehouse.query(f"SELECT * FROM {name}").to_pylist()
+        return rows
 
     daily_keys = {key: row for key, row in expected_daily(after).items()}
     assert_table_matches(table("daily_assistant_metrics"), daily_keys, DAILY_KEYS, "daily")
