@@ -10,6 +10,12 @@ SELECT 'daily_assistant_metrics', count(*) FROM daily_assistant_metrics
 UNION ALL
 SELECT 'sip_failures', count(*) FROM sip_failures
 UNION ALL
+SELECT 'call_end_reasons', count(*) FROM call_end_reasons
+UNION ALL
+SELECT 'call_transcript_stats', count(*) FROM call_transcript_stats
+UNION ALL
+SELECT 'call_status_history', count(*) FROM call_status_history
+UNION ALL
 SELECT 'sync_state', count(*) FROM sync_state
 UNION ALL
 SELECT 'sync_failures', count(*) FROM sync_failures

@@ -67,7 +67,10 @@ def test_records_follow_the_platform_rules(sim: SimulatorServer) -> None:
     statuses = Counter(r["call_status"] for r in records)
     assert set(statuses) <= KNOWN_STATUSES
     assert set(FINAL_STATUSES) <= set(statuses)
-    assert 0.3 < statuses["completed"] / len(records) < 0.5
+    outbound = Counter(r["call_status"] for r in records if r["call_type"] == "outbound")
+    assert 0.3 < outbound["completed"] / outbound.total() < 0.5
+    taken = {r["call_status"] for r in records if r["call_type"] in {"inbound", "web"}}
+    assert taken <= {"completed", "failed", *NON_FINAL_STATUSES}  # the agent takes them all
     for r in records:
         code = as_int(r["sip_status_code"])
         if r["call_service"] in {"exotel", "web"} or r["call_status"] in {"completed", "timeout"}:
@@ -91,6 +94,20 @@ def test_records_follow_the_platform_rules(sim: SimulatorServer) -> None:
             assert billable == math.ceil((ended - answered).total_seconds() / 60)
         if r["call_status"] == "completed":
             assert answered is not None and started < answered < ended
+        ready = instant(r["agent_ready_at"]) if r["agent_ready_at"] else None
+        if ready is not None:
+            assert answered is not None and answered < ready  # the agent starts once answered
+
+
+def test_some_answered_calls_never_get_an_agent_and_end_reasons_vary(
+    sim: SimulatorServer,
+) -> None:
+    final = [r for r in everything(sim) if r["call_status"] in FINAL_STATUSES]
+    dead_air = [r for r in final if r["answered_at"] and not r["agent_ready_at"]]
+    assert 0 < len(dead_air) < 0.1 * len(final)
+    reasons = Counter(r["call_end_reason"] for r in final)
+    assert {"natural", "sip_bye", "error", None} <= set(reasons)
+    assert {r["call_type"] for r in final} == {"outbound", "inbound", "web"}
 
 
 def test_failed_calls_include_setup_failures_and_reaper_closed_ones(sim: SimulatorServer) -> None:
