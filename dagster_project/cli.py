@@ -284,11 +284,14 @@ def _report(run: RunPlan, outcome: RunOutcome) -> int:
         _warn(removed.advice())
     for failed in outcome.failed:
         _err(failed.advice())
+    unreadable = [o for o in outcome.assistants if o.unreadable]
+    for partial in unreadable:
+        _err(partial.unreadable_advice())
     if outcome.success:
         print(f"synced {run.describe()} (Dagster run {outcome.run_id})", flush=True)
-        return 0
+        return len(unreadable)
     if outcome.failed:
-        return len(outcome.failed)
+        return len(outcome.failed) + len(unreadable)
     _err(f"{run.start} .. {run.end} not synced: {outcome.error}")
     return 1
 

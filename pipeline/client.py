@@ -278,7 +278,8 @@ class CallLogsClient:
             return PageAlwaysFails(
                 f"GET {path} answered {detail} on all {attempts} attempts while other requests "
                 "succeed: the platform fails on this request itself (often a stored record it "
-                "cannot serve), not the network; report it to the platform with this message"
+                "cannot serve), not the network; report it to the platform with this message",
+                detail=detail,
             )
         if failure.reason == "connect":
             where = urlsplit(self._base_url)

@@ -39,8 +39,12 @@ class PageAlwaysFails(ApiUnavailable):
     """The platform answers its own 500 for one request on every attempt while others succeed.
 
     Deterministic, not transient: typically a stored record its own model rejects, which fails
-    every page that holds it (see ``pipeline.isolate``).
+    every page that holds it (see ``pipeline.isolate``). ``detail`` is what the API answered.
     """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class SyncStopped(ApiError):
