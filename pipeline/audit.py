@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from pipeline.client import CallLogsClient
 from pipeline.errors import PageAlwaysFails
 from pipeline.incremental import RunPlan
+from pipeline.isolate import EMPTY_PAGE
 from pipeline.sqlfiles import read_sql
 from pipeline.warehouse import Warehouse
 from pipeline.windows import ONE_DAY, contiguous_ranges, midnight, query_bounds
@@ -30,8 +31,6 @@ from pipeline.wording import count
 
 DayWindow = tuple[date, date]  # [first, last) of whole UTC days
 ApiTotal = Callable[[str, date, date], int]
-# A page far beyond any end: it holds no record, so a record the API cannot serve never spoils it.
-_EMPTY_PAGE = 1_000_000_000
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ def api_total(client: CallLogsClient, assistant_id: str, first: date, last: date
         )
     except PageAlwaysFails:
         page = client.call_logs_page(
-            assistant_id, page=_EMPTY_PAGE, limit=1, start_date=start_date, end_date=end_date
+            assistant_id, page=EMPTY_PAGE, limit=1, start_date=start_date, end_date=end_date
         )
     return page.total
 
