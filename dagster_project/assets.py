@@ -118,6 +118,7 @@ def _extract_metadata(report: ExtractReport) -> dict[str, Any]:
         "requests": dg.MetadataValue.int(report.requests),
         "retries": dg.MetadataValue.int(report.retries),
         "reread_windows": dg.MetadataValue.int(report.stats.mismatches),
+        "unreadable_calls": dg.MetadataValue.int(report.stats.unreadable_calls),
         "window_end": dg.MetadataValue.text(report.window_end.isoformat()),
         "seconds": dg.MetadataValue.float(round(report.seconds, 3)),
         "new_fields": dg.MetadataValue.json(sorted(report.new_fields)),
@@ -152,6 +153,9 @@ def raw_call_logs(
     progress_log.info(report.summary())
     for outcome in report.failed:
         context.log.error(outcome.advice())
+    for outcome in report.outcomes:
+        if outcome.unreadable:
+            context.log.error(outcome.unreadable_advice())
     for day, metadata in _per_day_metadata(report).items():
         context.add_asset_metadata(metadata, partition_key=day.isoformat())
     yield dg.MaterializeResult(metadata=_extract_metadata(report))
@@ -254,6 +258,7 @@ def warehouse_tables(
     expected = None if outcomes is None else planned_pairs(outcomes)
     partitions = checks.checked_partitions(warehouse, start_day, end_day, expected)
     yield check_result(checks.reconciliation(warehouse, partitions), "call_logs")
+    yield check_result(checks.calls_readable(warehouse, partitions), "call_logs")
     for result in checks.sql_checks(warehouse, partitions, stale_after=STALE_AFTER):
         yield check_result(result, "call_logs")
     failed = with_status(outcomes or [], FAILED)

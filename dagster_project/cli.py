@@ -11,7 +11,7 @@ import os
 import sys
 import warnings
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -85,6 +85,21 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="store_true",
         help="also log retries, re-read windows and warehouse lock waits to stderr",
+    )
+
+    audit = sub.add_parser(
+        "audit",
+        help="compare the API's totals with the warehouse over wide windows, narrow the "
+        "differences to days, and re-sync those days as Dagster runs",
+    )
+    audit.add_argument(
+        "--since",
+        type=_day,
+        help="first day to compare (YYYY-MM-DD, UTC; default CALL_LOGS_START_DATE); the audit "
+        "runs up to the start of today",
+    )
+    audit.add_argument(
+        "--dry-run", action="store_true", help="only compare and report; re-sync nothing"
     )
 
     sub.add_parser(
@@ -172,6 +187,84 @@ def _sync(args: argparse.Namespace) -> int:
     return EXIT_OK if failures == 0 else EXIT_FAILED
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """Compare, narrow, re-sync what differs, compare those days again; exit 1 if any still do."""
+    from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
+    from pipeline.assistants import current_roster
+    from pipeline.audit import recount, repair_runs, run_audit
+    from pipeline.client import make_client
+
+    settings = Settings.from_env()
+    settings.require_api()
+    since = args.since or settings.start_date
+    until = datetime.now(UTC).date()
+    if since >= until:
+        raise ConfigError(f"--since {since} is not before today ({until}); nothing to compare")
+    roster = current_roster(settings)
+    warehouse = settings.warehouse()
+    print(
+        f"audit: {since} .. {until} ({count((until - since).days, 'day')}), "
+        f"{count(len(roster.ids), 'assistant')}, compared by calendar month",
+        flush=True,
+    )
+    with make_client(settings) as client:
+        report = run_audit(
+            client, warehouse, roster.ids, since, until, concurrency=settings.concurrency
+        )
+        for line in report.lines():
+            print(line, flush=True)
+        differences = report.differences
+        days = count(len(differences), "day")
+        differ = "differs" if len(differences) == 1 else "differ"
+        summary = (
+            f"audit: compared {count(len(report.assistants), 'assistant')} over "
+            f"{count(sum(a.windows for a in report.assistants), 'window')} "
+            f"({count(sum(a.api_total for a in report.assistants), 'call')} by the API's "
+            f"count); {count(report.requests, 'request')} in {report.seconds:.1f}s"
+        )
+        if not differences:
+            print(f"{summary}; everything matches", flush=True)
+            return EXIT_OK
+        if args.dry_run:
+            print(f"{summary}; {days} {differ}; dry run: nothing re-synced", flush=True)
+            _err(
+                f"{days} {differ} from the API (see above); run `calllogs audit` to re-sync "
+                + ("it" if len(differences) == 1 else "them")
+            )
+            return EXIT_FAILED
+        home = ensure_dagster_home(settings)
+        attach_progress(_progress)
+        failed_runs: list[str] = []
+        for run in repair_runs(differences, roster.names):
+            print(f"re-syncing {run.describe()}", flush=True)
+            outcome = run_sync(run.start, run.end, plan=run)
+            if _report(run, outcome):
+                failed_runs.append(outcome.run_id)
+        still = recount(client, warehouse, differences)
+    repaired = len(differences) - len(still)
+    for difference in still:
+        _err(
+            f"assistant {difference.assistant_id} day {difference.day} still differs after the "
+            f"re-sync: API total {difference.api_total}, warehouse {difference.stored}; run "
+            "`calllogs audit` again later, and report it to the platform if it persists"
+        )
+    print(
+        f"{summary}; {days} differed, re-synced them: {repaired} now match"
+        + (f", {len(still)} still differ" if still else ""),
+        flush=True,
+    )
+    if failed_runs or still:
+        runs = count(len(failed_runs), "Dagster run")
+        if failed_runs:
+            print(
+                f"calllogs: details: {runs} {', '.join(failed_runs)} in {home} (`make ui`)",
+                file=sys.stderr,
+                flush=True,
+            )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
 def _plan(args: argparse.Namespace, settings: Settings) -> SyncPlan:
     """The current assistants (asked for, configured or listed), each planned from its state."""
     from pipeline.assistants import current_roster
@@ -191,11 +284,14 @@ def _report(run: RunPlan, outcome: RunOutcome) -> int:
         _warn(removed.advice())
     for failed in outcome.failed:
         _err(failed.advice())
+    unreadable = [o for o in outcome.assistants if o.unreadable]
+    for partial in unreadable:
+        _err(partial.unreadable_advice())
     if outcome.success:
         print(f"synced {run.describe()} (Dagster run {outcome.run_id})", flush=True)
-        return 0
+        return len(unreadable)
     if outcome.failed:
-        return len(outcome.failed)
+        return len(outcome.failed) + len(unreadable)
     _err(f"{run.start} .. {run.end} not synced: {outcome.error}")
     return 1
 
@@ -303,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv_file()
     handlers = {
         "sync": _sync,
+        "audit": _audit,
         "doctor": _doctor,
         "settings": _settings,
         "simulate": _simulate,
@@ -335,6 +432,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 _INTERRUPTED = {
     "sync": "interrupted; rerun the same command — syncs are idempotent",
+    "audit": "interrupted; rerun `calllogs audit` — what it re-synced so far is kept",
     "demo": "interrupted; run `calllogs demo` again — it starts over in its own data dir",
     "sql": "query cancelled; nothing was changed",
     "doctor": "interrupted; nothing was changed",

@@ -13,7 +13,7 @@ from dagster_project.assets import build_assets, freshness_checks
 from dagster_project.jobs import build_sync_job
 from dagster_project.partitions import daily_partitions
 from dagster_project.resources import CallLogsResource
-from dagster_project.schedules import build_schedule
+from dagster_project.schedules import build_audit_schedule, build_schedule
 from pipeline.config import Settings
 
 
@@ -25,7 +25,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=build_assets(partitions),
         asset_checks=freshness,
         jobs=[job],
-        schedules=[build_schedule(settings.schedule_cron, job)],
+        schedules=[build_schedule(settings.schedule_cron, job), build_audit_schedule(job)],
         sensors=[dg.build_sensor_for_freshness_checks(freshness_checks=freshness)],
         resources={"calllogs": CallLogsResource.from_settings(settings, secrets_from_env=True)},
     )

@@ -1,7 +1,8 @@
-"""The incremental schedule: hourly, each assistant planned from its own state."""
+"""The schedules: the hourly incremental sync, each assistant planned from its own state, and the
+weekly history audit (stopped by default), which re-syncs the old days whose API total changed."""
 
 from collections.abc import Iterator
-from datetime import UTC, date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
@@ -9,6 +10,8 @@ from dagster_project.jobs import SYNC_JOB_NAME
 from dagster_project.resources import CallLogsResource
 from dagster_project.run_plan import assistants_in, run_config_for
 from pipeline.assistants import current_roster
+from pipeline.audit import repair_runs, run_audit
+from pipeline.client import make_client
 from pipeline.incremental import RunPlan, plan_from_warehouse
 
 ASSISTANTS_TAG = "calllogs/assistants"
@@ -86,3 +89,60 @@ def build_schedule(cron: str, job: "dg.UnresolvedAssetJobDefinition") -> dg.Sche
             "it failed on; a new assistant gets its whole history in a run of its own."
         ),
     )(incremental_sync)
+
+
+AUDIT_CRON = "0 3 * * 0"  # Sundays 03:00 UTC
+
+
+def history_audit(
+    context: dg.ScheduleEvaluationContext, calllogs: CallLogsResource
+) -> Iterator[dg.RunRequest | dg.SkipReason]:
+    """``calllogs audit`` as a tick: compare by month, narrow to days, request a sync run for them.
+
+    The comparison is ``limit=1`` requests (one per assistant and month, plus a few per differing
+    day), so it fits a tick for tens of assistants; the re-syncs are ordinary runs of the sync job.
+    """
+    settings = calllogs.settings()
+    scheduled = context.scheduled_execution_time
+    until = (scheduled or datetime.now(UTC)).astimezone(UTC).date()
+    roster = current_roster(settings)
+    with make_client(settings) as client:
+        report = run_audit(
+            client,
+            calllogs.warehouse(),
+            roster.ids,
+            settings.start_date,
+            until,
+            concurrency=settings.concurrency,
+        )
+    for line in report.lines():
+        context.log.info(line)
+    runs = repair_runs(report.differences, roster.names)
+    if not runs:
+        yield dg.SkipReason(
+            f"history matches: {len(report.assistants)} assistants, {report.requests} requests"
+        )
+        return
+    stamp = scheduled.isoformat() if scheduled is not None else "manual"
+    for number, run in enumerate(runs):
+        yield dg.RunRequest(
+            run_key=f"audit:{stamp}:{number}:{run.start}:{run.end}",
+            run_config=run_config_for(run),
+            tags={**run_tags(run), "calllogs/audit": "true"},
+        )
+
+
+def build_audit_schedule(job: "dg.UnresolvedAssetJobDefinition") -> dg.ScheduleDefinition:
+    """The weekly history audit, stopped until someone turns it on (``make ui`` never does)."""
+    return dg.schedule(
+        name="history_audit",
+        cron_schedule=AUDIT_CRON,
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.STOPPED,
+        description=(
+            "Weekly history audit (calllogs audit): per assistant, the API's totals by month "
+            "against the warehouse, narrowed to the days that differ (late calls into old days), "
+            "which are re-synced as runs of the sync job. Off by default."
+        ),
+    )(history_audit)

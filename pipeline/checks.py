@@ -66,6 +66,12 @@ REGISTRY: tuple[Check, ...] = (
         "verified total (calls + quarantined rows).",
     ),
     Check(
+        "calls_readable",
+        "call_logs",
+        "The API serves every call it counts in the run's partitions: none answers a "
+        "deterministic 500 (those are recorded in unreadable_windows and retried by every sync).",
+    ),
+    Check(
         "known_call_status",
         "call_logs",
         "Every call_status of the run's partitions is a documented one.",
@@ -176,15 +182,44 @@ def reconciliation(warehouse: Warehouse, partitions: pa.Table) -> CheckOutcome:
     rows = warehouse.query(read_sql("checks/reconciliation.sql"), tables=tables).to_pylist()
     totals = warehouse.query(read_sql("checks/partitions_checked.sql"), tables=tables)
     checked = totals.to_pylist()[0]
+    unreadable = int(checked["unreadable_calls"])
+    accounted = (
+        f" ({count(unreadable, 'call')} of them recorded in unreadable_windows)"
+        if unreadable
+        else ""
+    )
     return CheckOutcome(
         name="reconciliation",
         passed=not rows,
         description=(
             f"{count(checked['partitions'], 'partition')}, {count(checked['api_total'], 'call')}: "
-            "warehouse == API total"
+            f"warehouse == API total{accounted}"
             if not rows
             else f"{count(len(rows), 'partition')} not synced exactly (see the sample); rerun "
             "the sync for those days — a plain `calllogs sync` retries failed ones"
+        ),
+        failing=len(rows),
+        sample=rows[:5],
+    )
+
+
+def calls_readable(warehouse: Warehouse, partitions: pa.Table) -> CheckOutcome:
+    """No checked partition holds a part the API counts but never serves."""
+    tables = {"checked_partitions": partitions}
+    rows: list[dict[str, Any]] = warehouse.query(
+        read_sql("checks/unreadable_windows.sql"), tables=tables
+    ).to_pylist()
+    calls = sum(int(row["api_count"]) for row in rows)
+    days = len({(row["assistant_id"], row["call_date"]) for row in rows})
+    return CheckOutcome(
+        name="calls_readable",
+        passed=not rows,
+        description=(
+            "the API serves every call it counts"
+            if not rows
+            else f"{count(calls, 'call')} in {count(len(rows), 'window')} of "
+            f"{count(days, 'partition')} cannot be read: the API answers 500 for them every "
+            "time; everything else is loaded, and the next sync tries them again"
         ),
         failing=len(rows),
         sample=rows[:5],

@@ -28,6 +28,7 @@ from pipeline.errors import (
     AuthError,
     CallLogsError,
     ConfigError,
+    PageAlwaysFails,
     RequestRejected,
     SyncStopped,
 )
@@ -166,7 +167,10 @@ class CallLogsClient:
         end_date: str | None = None,
         sort_by: str = "started_at",
         sort_order: str = "asc",
+        give_up_after_same_500: int | None = None,
     ) -> Page:
+        """One page. ``give_up_after_same_500``: stop retrying after that many attempts that all
+        got the same 500 message while the API answers other requests (``PageAlwaysFails``)."""
         assistant = validate_assistant_id(assistant_id)
         params: dict[str, str | int] = {
             "page": page,
@@ -178,7 +182,12 @@ class CallLogsClient:
             params["start_date"] = start_date
         if end_date is not None:
             params["end_date"] = end_date
-        body = self._get_json(f"/assistant/call-logs/{assistant}", params, assistant=assistant)
+        body = self._get_json(
+            f"/assistant/call-logs/{assistant}",
+            params,
+            assistant=assistant,
+            give_up_after_same_500=give_up_after_same_500,
+        )
         return _decode_page(body, "logs", what=f"call logs of assistant {assistant}")
 
     def list_assistants(self, *, page_size: int = MAX_PAGE_SIZE) -> list[dict[str, Any]]:
@@ -201,13 +210,19 @@ class CallLogsClient:
     # -- transport and retries ---------------------------------------------------------------
 
     def _get_json(
-        self, path: str, params: Mapping[str, str | int], *, assistant: str | None = None
+        self,
+        path: str,
+        params: Mapping[str, str | int],
+        *,
+        assistant: str | None = None,
+        give_up_after_same_500: int | None = None,
     ) -> Any:
         policy = self._retry
         began = time.monotonic()
         deadline = began + policy.budget_s
         attempt = 0
         reasons: set[str] = set()
+        details: set[str] = set()
         while True:
             if self._stopped is not None:
                 raise SyncStopped(f"not attempted: {self._stopped}")
@@ -217,6 +232,17 @@ class CallLogsClient:
             except _Retryable as failure:
                 self.counters.count_retry(failure.reason)
                 reasons.add(failure.reason)
+                details.add(failure.detail)
+                same = reasons == {"500"} and len(details) == 1
+                if (
+                    give_up_after_same_500 is not None
+                    and same
+                    and attempt >= give_up_after_same_500
+                    and self.has_answered
+                ):
+                    raise self._exhausted(
+                        path, failure, attempt, time.monotonic() - began, same=True
+                    ) from None
                 if failure.reason == "connect" and not self.has_answered:
                     deadline = min(deadline, began + FIRST_CONNECT_BUDGET_S)
                 remaining = deadline - time.monotonic()
@@ -225,7 +251,7 @@ class CallLogsClient:
                     wait = max(wait, min(failure.retry_after, policy.max_delay_s))
                 if attempt >= policy.max_attempts or wait >= remaining:
                     raise self._exhausted(
-                        path, failure, attempt, time.monotonic() - began, same=reasons == {"500"}
+                        path, failure, attempt, time.monotonic() - began, same=same
                     ) from None
                 log.info(
                     "retrying GET %s (%s) in %.2fs, attempt %d/%d",
@@ -249,10 +275,11 @@ class CallLogsClient:
         """
         detail = redact(failure.detail, self._key.reveal())
         if same and self.has_answered:
-            return ApiUnavailable(
+            return PageAlwaysFails(
                 f"GET {path} answered {detail} on all {attempts} attempts while other requests "
                 "succeed: the platform fails on this request itself (often a stored record it "
-                "cannot serve), not the network; report it to the platform with this message"
+                "cannot serve), not the network; report it to the platform with this message",
+                detail=detail,
             )
         if failure.reason == "connect":
             where = urlsplit(self._base_url)

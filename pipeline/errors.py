@@ -35,6 +35,18 @@ class ApiUnreachable(ApiUnavailable):
     """No connection to the API can be made (refused, DNS, connect timeout): everyone's problem."""
 
 
+class PageAlwaysFails(ApiUnavailable):
+    """The platform answers its own 500 for one request on every attempt while others succeed.
+
+    Deterministic, not transient: typically a stored record its own model rejects, which fails
+    every page that holds it (see ``pipeline.isolate``). ``detail`` is what the API answered.
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
 class SyncStopped(ApiError):
     """Work left undone because another error of this sync concerns every assistant."""
 

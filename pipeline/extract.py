@@ -21,17 +21,14 @@ from datetime import date, datetime
 from typing import Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from pipeline.client import MAX_PAGE_SIZE, CallLogsClient, Page
-from pipeline.errors import WindowNotConverged
-from pipeline.timeparse import parse_timestamp, parse_timestamps
+from pipeline.dayparts import Chunk, DayPart, DaySplitter, Record
+from pipeline.errors import PageAlwaysFails, WindowNotConverged
+from pipeline.isolate import Unreadable, read_millisecond, readable_chunks
+from pipeline.timeparse import parse_timestamp
 from pipeline.windows import (
-    ONE_DAY,
-    days_touched,
     floor_ms,
-    midnight,
     plan_split,
     query_bounds,
     spans_days,
@@ -41,8 +38,6 @@ from pipeline.windows import (
 
 log = logging.getLogger(__name__)
 
-Record = dict[str, Any]
-
 
 @dataclass(frozen=True)
 class ExtractOptions:
@@ -51,6 +46,9 @@ class ExtractOptions:
     page_parallelism: int = 8  # pages of one window fetched at once (they are verified anyway)
     max_depth: int = 40  # how many times a window may be cut after failing verification
     tie_read_attempts: int = 8  # reads of an unsplittable millisecond before giving up
+    # Attempts that all answer the same 500 message, while the API answers others, before a page
+    # counts as one the API never serves (its window is then narrowed: pipeline.isolate).
+    same_500_attempts: int = 3
 
 
 @dataclass
@@ -63,6 +61,7 @@ class ExtractStats:
     tie_reads: int = 0
     api_total: int = 0
     verified_calls: int = 0
+    unreadable_calls: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, **deltas: int) -> None:
@@ -83,29 +82,7 @@ class DayExtract:
     api_total: int  # the server's count for this day, taken from the verified windows
     verified_calls: int
     requests: int
-
-
-@dataclass
-class DayPart:
-    """A verified piece of one (assistant, UTC day); ``complete`` marks the day's last piece."""
-
-    assistant_id: str
-    day: date
-    records: list[Record]
-    api_total: int
-    requests: int
-    window_start: datetime
-    window_end: datetime
-    complete: bool
-
-
-@dataclass
-class _Chunk:
-    start: datetime
-    end: datetime
-    records: dict[str, Record]
-    total: int
-    requests: int
+    unreadable: tuple[Unreadable, ...] = ()
 
 
 def record_identity(record: Any) -> str:
@@ -158,6 +135,7 @@ class WindowExtractor:
                     api_total=sum(p.api_total for p in parts),
                     verified_calls=len(records),
                     requests=sum(p.requests for p in parts),
+                    unreadable=tuple(u for p in parts for u in p.unreadable),
                 )
 
     def extract_parts(self, assistant_id: str, start: datetime, end: datetime) -> Iterator[DayPart]:
@@ -167,17 +145,26 @@ class WindowExtractor:
         single millisecond holds more), so a day of any size streams through bounded memory; the
         last piece of each day has ``complete=True``. ``end`` must already be frozen (never "now"
         re-read while paging); bounds are taken to whole milliseconds, the API's precision.
+        A part the API answers the same 500 for every time is narrowed and left out, as small as
+        the API allows, and reported in the pieces' ``unreadable`` (see :mod:`pipeline.isolate`).
         """
         start, end = floor_ms(start), floor_ms(end)
-        splitter = _DaySplitter(assistant_id, start, end)
-        for chunk in self._verified_chunks(assistant_id, start, end, depth=0):
+        splitter = DaySplitter(assistant_id, start, end)
+        chunks = readable_chunks(
+            lambda first, last: self._verified_chunks(assistant_id, first, last, depth=0),
+            lambda chunk: chunk.end,
+            lambda first, last, failure: self._read_millisecond(assistant_id, first, last, failure),
+            start,
+            end,
+        )
+        for chunk in chunks:
             yield from splitter.split(chunk)
 
     # -- verification --------------------------------------------------------------------------
 
     def _verified_chunks(
         self, assistant_id: str, start: datetime, end: datetime, depth: int
-    ) -> Iterator[_Chunk]:
+    ) -> Iterator[Chunk]:
         self.stats.add(windows=1)
         first = self._fetch(assistant_id, start, end, page=1)
         if first.total > self._options.chunk_calls:
@@ -228,9 +215,7 @@ class WindowExtractor:
         for part_start, part_end in planned:
             yield from self._verified_chunks(assistant_id, part_start, part_end, depth + 1)
 
-    def _page_window(
-        self, assistant_id: str, start: datetime, end: datetime, first: Page
-    ) -> _Chunk:
+    def _page_window(self, assistant_id: str, start: datetime, end: datetime, first: Page) -> Chunk:
         records: dict[str, Record] = {}
         totals = [first.total]
         requests = 1
@@ -248,9 +233,9 @@ class WindowExtractor:
                 totals.append(page.total)
                 fresh += self._keep(records, page.items)
             # Loop guard: a batch with nothing new means the server repeats itself or ran dry.
-        return _Chunk(start, end, records, max(totals), requests)
+        return Chunk(start, end, records, max(totals), requests)
 
-    def _read_tie(self, assistant_id: str, start: datetime, end: datetime) -> _Chunk:
+    def _read_tie(self, assistant_id: str, start: datetime, end: datetime) -> Chunk:
         """A single millisecond with more calls than a page: read by ``room_name`` (unique)."""
         records: dict[str, Record] = {}
         requests = 0
@@ -269,11 +254,30 @@ class WindowExtractor:
                 page_number += 1
             if len(records) == total:
                 self.stats.add(verified_windows=1, api_total=total, verified_calls=len(records))
-                return _Chunk(start, end, records, total, requests)
+                return Chunk(start, end, records, total, requests)
         raise WindowNotConverged(
             f"assistant {assistant_id}: {total} calls share {start.isoformat()} and "
             f"{self._options.tie_read_attempts} reads found only {len(records)}; rerun the sync"
         )
+
+    def _read_millisecond(
+        self, assistant_id: str, start: datetime, end: datetime, failure: PageAlwaysFails
+    ) -> Chunk:
+        """One millisecond holding a call the API never serves: every other call of it, read one
+        per page by ``room_name``, and what is left unreadable."""
+        read = read_millisecond(
+            lambda page: self._fetch(
+                assistant_id, start, end, page=page, sort_by="room_name", limit=1
+            ),
+            record_identity,
+            start,
+            end,
+            failure,
+        )
+        unreadable = () if read.unreadable is None else (read.unreadable,)
+        self.stats.add(unreadable_calls=sum(u.api_count for u in unreadable))
+        records = {record_identity(r): r for r in read.records}
+        return Chunk(start, end, records, read.total, read.requests, unreadable)
 
     # -- fetching -----------------------------------------------------------------------------
 
@@ -285,16 +289,18 @@ class WindowExtractor:
         *,
         page: int,
         sort_by: str = "started_at",
+        limit: int | None = None,
     ) -> Page:
         start_date, end_date = query_bounds(start, end)
         return self._client.call_logs_page(
             assistant_id,
             page=page,
-            limit=self._options.page_size,
+            limit=limit or self._options.page_size,
             start_date=start_date,
             end_date=end_date,
             sort_by=sort_by,
             sort_order="asc",
+            give_up_after_same_500=self._options.same_500_attempts,
         )
 
     def _fetch_many(
@@ -316,65 +322,3 @@ class WindowExtractor:
                 fresh += 1
             records[key] = item
         return fresh
-
-
-class _DaySplitter:
-    """Cuts verified chunks (in time order, tiling the range) into per-day pieces."""
-
-    def __init__(self, assistant_id: str, start: datetime, end: datetime) -> None:
-        self._assistant = assistant_id
-        self._start = start
-        self._end = end
-
-    def split(self, chunk: _Chunk) -> list[DayPart]:
-        chunk_days = days_touched(chunk.start, chunk.end)
-        placed: dict[date, list[Record]] = {day: [] for day in chunk_days}
-        records = list(chunk.records.values())
-        # started_at of every record, parsed column-wise (the same rules as record_started_at)
-        moments = parse_timestamps(
-            [r.get("started_at") if isinstance(r, Mapping) else None for r in records]
-        )
-        inside = pc.and_(
-            pc.greater_equal(moments, pa.scalar(chunk.start, moments.type)),
-            pc.less(moments, pa.scalar(chunk.end, moments.type)),
-        )
-        days = moments.cast(pa.date32()).to_pylist()
-        for record, day, in_chunk in zip(records, days, inside.to_pylist(), strict=True):
-            if day is None:
-                placed[chunk_days[0]].append(record)  # quarantined by the normaliser
-            elif in_chunk:
-                placed[day].append(record)
-            # else: it belongs to a neighbouring window (inclusive server bounds)
-        requests = dict(
-            _apportion(chunk.requests, [len(placed[d]) for d in chunk_days], chunk_days)
-        )
-        parts = []
-        for day in chunk_days:
-            day_end = midnight(day) + ONE_DAY
-            parts.append(
-                DayPart(
-                    assistant_id=self._assistant,
-                    day=day,
-                    records=placed[day],
-                    # One day: the server's own count; several: the day's share of a verified total.
-                    api_total=chunk.total if len(chunk_days) == 1 else len(placed[day]),
-                    requests=requests[day],
-                    window_start=max(self._start, midnight(day)),
-                    window_end=min(self._end, day_end),
-                    complete=chunk.end >= min(self._end, day_end),
-                )
-            )
-        return parts
-
-
-def _apportion(amount: int, weights: list[int], days: list[date]) -> list[tuple[date, int]]:
-    """Split ``amount`` over ``days`` in proportion to ``weights`` (largest remainder)."""
-    total = sum(weights)
-    if total == 0:  # an empty window over several days: its requests count for the first one
-        return [(day, amount if i == 0 else 0) for i, day in enumerate(days)]
-    exact = [amount * w / total for w in weights]
-    shares = [int(x) for x in exact]
-    leftovers = sorted(range(len(days)), key=lambda i: exact[i] - shares[i], reverse=True)
-    for i in leftovers[: amount - sum(shares)]:
-        shares[i] += 1
-    return list(zip(days, shares, strict=True))

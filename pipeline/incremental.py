@@ -35,6 +35,7 @@ class AssistantState:
     synced_until: datetime | None = None
     open_days: frozenset[date] = frozenset()
     failed_days: frozenset[date] = frozenset()
+    unreadable_days: frozenset[date] = frozenset()  # hold calls the API never served
     removed: bool = False
 
 
@@ -140,7 +141,11 @@ def plan_assistant(
     failed = {d for d in state.failed_days if settings.start_date <= d < start}
     if failed:
         reason += f" + {count(len(failed), 'day')} that failed last time"
-    return AssistantPlan(assistant_id, tuple(sorted(days | open_days | failed)), reason)
+    unreadable = {d for d in state.unreadable_days if settings.start_date <= d < start} - failed
+    if unreadable:
+        reason += f" + {count(len(unreadable), 'day')} with calls the API could not serve"
+    planned = days | open_days | failed | unreadable
+    return AssistantPlan(assistant_id, tuple(sorted(planned)), reason)
 
 
 def group_runs(settings: Settings, plans: Sequence[AssistantPlan], *, today: date) -> list[RunPlan]:
@@ -254,16 +259,20 @@ def read_states(
     failed: dict[str, set[date]] = {}
     for row in warehouse.query(read_sql("state/failed_days.sql")).to_pylist():
         failed.setdefault(row["assistant_id"], set()).add(row["call_date"])
+    unreadable: dict[str, set[date]] = {}
+    for row in warehouse.query(read_sql("state/unreadable_days.sql")).to_pylist():
+        unreadable.setdefault(row["assistant_id"], set()).add(row["call_date"])
     removed = {
         row["assistant_id"]: bool(row["removed"])
         for row in warehouse.query(read_sql("state/known_assistants.sql")).to_pylist()
     }
-    known = set(synced) | set(open_days) | set(failed) | set(removed)
+    known = set(synced) | set(open_days) | set(failed) | set(unreadable) | set(removed)
     return {
         a: AssistantState(
             synced_until=synced.get(a),
             open_days=frozenset(open_days.get(a, ())),
             failed_days=frozenset(failed.get(a, ())),
+            unreadable_days=frozenset(unreadable.get(a, ())),
             removed=removed.get(a, False),
         )
         for a in known

@@ -22,7 +22,10 @@ from pipeline.errors import (
     SyncStopped,
     WindowNotConverged,
 )
+from pipeline.isolate import Unreadable
 from pipeline.schemas import UTC_TS
+from pipeline.windows import format_bound
+from pipeline.wording import count
 
 SYNCED, FAILED, REMOVED = "synced", "failed", "removed"
 
@@ -36,6 +39,19 @@ RUN_OUTCOME_SCHEMA = pa.schema(
         pa.field("planned_days", pa.list_(pa.date32()), nullable=False),
         pa.field("synced_days", pa.list_(pa.date32()), nullable=False),
         pa.field("finished_at", UTC_TS, nullable=False),
+        pa.field(
+            "unreadable",
+            pa.list_(
+                pa.struct(
+                    [
+                        pa.field("start", UTC_TS),
+                        pa.field("end", UTC_TS),
+                        pa.field("api_count", pa.int64()),
+                        pa.field("error", pa.string()),
+                    ]
+                )
+            ),
+        ),
     ]
 )
 
@@ -74,6 +90,36 @@ class AssistantOutcome:
     error: str | None = None
     synced_days: list[date] = field(default_factory=list)
     finished_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # Parts of its synced days the API counts but answers the same 500 for, every time.
+    unreadable: list[Unreadable] = field(default_factory=list)
+
+    def day_synced(self, day: date, unreadable: Iterable[Unreadable] = ()) -> None:
+        """``day`` reached the lake: everything of it but the ``unreadable`` parts."""
+        self.synced_days.append(day)
+        self.unreadable.extend(unreadable)
+
+    @property
+    def unreadable_calls(self) -> int:
+        return sum(part.api_count for part in self.unreadable)
+
+    def unreadable_advice(self) -> str:
+        """One line: how many calls cannot be read, where, and that everything else is synced."""
+        parts = sorted(self.unreadable, key=lambda u: u.start)
+        calls = self.unreadable_calls
+        if len(parts) == 1:
+            where = f"{_instant(parts[0].start)} .. {_instant(parts[0].end)}"
+        else:
+            where = (
+                f"{len(parts)} windows between {_instant(parts[0].start)} and "
+                f"{_instant(parts[-1].end)}"
+            )
+        them = "it" if calls == 1 else "them"
+        return (
+            f"{count(calls, 'call')} of assistant {self.label} in {where} cannot be read: the "
+            f"API answers 500 for {them} every time; everything else is synced (kept in "
+            f"unreadable_windows; the next `calllogs sync` tries {them} again — report "
+            f"{them} to the platform if {'it persists' if calls == 1 else 'they persist'})"
+        )
 
     @property
     def failed_days(self) -> list[date]:
@@ -191,6 +237,10 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _instant(moment: datetime) -> str:
+    return format_bound(moment)
+
+
 def _span(days: Sequence[date]) -> str:
     if len(days) == 1:
         return f"{days[0]} (1 day)"
@@ -209,6 +259,10 @@ def to_table(outcomes: Iterable[AssistantOutcome]) -> pa.Table:
                 "planned_days": o.planned_days,
                 "synced_days": o.synced_days,
                 "finished_at": o.finished_at,
+                "unreadable": [
+                    {"start": u.start, "end": u.end, "api_count": u.api_count, "error": u.error}
+                    for u in o.unreadable
+                ],
             }
             for o in outcomes
         ],
@@ -217,6 +271,9 @@ def to_table(outcomes: Iterable[AssistantOutcome]) -> pa.Table:
 
 
 def from_table(table: pa.Table) -> list[AssistantOutcome]:
+    if "unreadable" not in table.column_names:  # a run record written before the column existed
+        empty = pa.array([[]] * table.num_rows, RUN_OUTCOME_SCHEMA.field("unreadable").type)
+        table = table.append_column("unreadable", empty)
     return [
         AssistantOutcome(
             assistant_id=row["assistant_id"],
@@ -227,8 +284,12 @@ def from_table(table: pa.Table) -> list[AssistantOutcome]:
             planned_days=list(row["planned_days"]),
             synced_days=list(row["synced_days"]),
             finished_at=row["finished_at"],
+            unreadable=[
+                Unreadable(u["start"], u["end"], int(u["api_count"]), u["error"])
+                for u in row["unreadable"] or ()
+            ],
         )
-        for row in table.cast(RUN_OUTCOME_SCHEMA).to_pylist()
+        for row in table.select(RUN_OUTCOME_SCHEMA.names).cast(RUN_OUTCOME_SCHEMA).to_pylist()
     ]
 
 

@@ -136,3 +136,19 @@ SYNC_WINDOWS_SCHEMA = pa.schema(
     ]
 )
 LAKE_TABLES["sync_windows"] = SYNC_WINDOWS_SCHEMA
+
+# The parts of one (day, assistant) partition the API counts but answers a deterministic error
+# for (see ``pipeline.isolate``); written with every partition (empty when none), so a read that
+# succeeds clears them.
+UNREADABLE_WINDOWS_SCHEMA = pa.schema(
+    [
+        pa.field("assistant_id", pa.string(), nullable=False),
+        pa.field("call_date", pa.date32(), nullable=False),
+        pa.field("window_start", UTC_TS, nullable=False),
+        pa.field("window_end", UTC_TS, nullable=False),
+        pa.field("api_count", pa.int64(), nullable=False),
+        pa.field("error", pa.string(), nullable=False),
+        pa.field("seen_at", UTC_TS, nullable=False),
+    ]
+)
+LAKE_TABLES["unreadable_windows"] = UNREADABLE_WINDOWS_SCHEMA

@@ -18,9 +18,11 @@ import pyarrow as pa
 from pipeline.assistants import resolve_roster
 from pipeline.client import CallLogsClient
 from pipeline.config import Settings
+from pipeline.dayparts import DayPart
 from pipeline.errors import CallLogsError, ConfigError, SyncStopped
-from pipeline.extract import DayPart, ExtractOptions, ExtractStats, WindowExtractor
+from pipeline.extract import ExtractOptions, ExtractStats, WindowExtractor
 from pipeline.incremental import RunPlan
+from pipeline.isolate import Unreadable
 from pipeline.lake import Lake
 from pipeline.normalize import NormalizedBatch, normalize_records
 from pipeline.outcome import (
@@ -32,7 +34,7 @@ from pipeline.outcome import (
     with_status,
 )
 from pipeline.privacy import phone_hash_key
-from pipeline.schemas import SYNC_WINDOWS_SCHEMA
+from pipeline.schemas import SYNC_WINDOWS_SCHEMA, UNREADABLE_WINDOWS_SCHEMA
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from pipeline.windows import days_between, floor_ms, midnight
 from pipeline.wording import count
@@ -55,6 +57,11 @@ class PartitionReport:
     api_total: int
     verified_calls: int
     requests: int
+    unreadable: tuple[Unreadable, ...] = ()
+
+    @property
+    def unreadable_calls(self) -> int:
+        return sum(u.api_count for u in self.unreadable)
 
 
 @dataclass
@@ -181,7 +188,7 @@ def extract_to_lake(
                     )
                     for part in stored:
                         done.append(part)
-                        outcome.synced_days.append(part.day)
+                        outcome.day_synced(part.day, part.unreadable)
                         if progress is not None:
                             progress(_progress_line(part))
                             overall.day_done(progress)
@@ -267,7 +274,15 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
     api_total = sum(p.api_total for p in pieces)
     verified = sum(len(p.records) for p in pieces)
     requests = sum(p.requests for p in pieces)
+    unreadable = tuple(u for p in pieces for u in p.unreadable)
     lake.write_batch(last.day, last.assistant_id, batch)
+    # Written with every partition, empty when all of it reads: a later read clears what it holds.
+    lake.write_partition(
+        "unreadable_windows",
+        last.day,
+        last.assistant_id,
+        unreadable_table(last.assistant_id, last.day, unreadable, seen_at=datetime.now(UTC)),
+    )
     lake.write_partition(
         "sync_windows",
         last.day,
@@ -298,6 +313,28 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
         api_total=api_total,
         verified_calls=verified,
         requests=requests,
+        unreadable=unreadable,
+    )
+
+
+def unreadable_table(
+    assistant_id: str, day: date, parts: Sequence[Unreadable], *, seen_at: datetime
+) -> pa.Table:
+    """One partition's unreadable parts as the lake stores them."""
+    return pa.Table.from_pylist(
+        [
+            {
+                "assistant_id": assistant_id,
+                "call_date": day,
+                "window_start": part.start,
+                "window_end": part.end,
+                "api_count": part.api_count,
+                "error": part.error,
+                "seen_at": seen_at,
+            }
+            for part in parts
+        ],
+        schema=UNREADABLE_WINDOWS_SCHEMA,
     )
 
 
@@ -343,6 +380,8 @@ def _duration(seconds: float) -> str:
 
 def _progress_line(part: PartitionReport) -> str:
     extra = f", {part.rejected} rejected" if part.rejected else ""
+    if part.unreadable:
+        extra += f", {part.unreadable_calls} unreadable"
     pending = f", {part.non_final} in progress" if part.non_final else ""
     return (
         f"assistant {part.assistant_id} day {part.day}: {count(part.calls, 'call')}{extra}"
@@ -417,6 +456,8 @@ def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
         return data
 
     window = read("sync_windows").to_pylist()[0]
+    # Partitions written before unreadable windows were recorded have none.
+    unreadable = lake.read_partition("unreadable_windows", day, assistant_id)
     return PartitionLoad(
         call_date=day,
         assistant_id=assistant_id,
@@ -428,4 +469,5 @@ def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
         verified_calls=int(window["verified_calls"]),
         requests=int(window["requests"]),
         extracted_at=window["synced_at"],
+        unreadable_windows=unreadable,
     )

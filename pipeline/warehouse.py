@@ -36,6 +36,7 @@ from pipeline.schemas import (
     REJECTED_LOGS_SCHEMA,
     SYNC_WINDOWS_SCHEMA,
     TRANSCRIPTS_SCHEMA,
+    UNREADABLE_WINDOWS_SCHEMA,
 )
 from pipeline.sqlfiles import read_sql, sql_files
 from pipeline.wording import count
@@ -70,6 +71,8 @@ LOAD_STEPS = (
     "load/insert_call_logs.sql",
     "load/insert_transcripts.sql",
     "load/insert_rejected_logs.sql",
+    "load/clear_unreadable_windows.sql",
+    "load/upsert_unreadable_windows.sql",
     "load/upsert_sync_state.sql",
     "load/clear_sync_failures.sql",
     *METRIC_STEPS,
@@ -80,6 +83,7 @@ INCOMING_SCHEMAS: dict[str, pa.Schema] = {
     "incoming_call_logs": CALL_LOGS_SCHEMA,
     "incoming_transcripts": TRANSCRIPTS_SCHEMA,
     "incoming_rejected_logs": REJECTED_LOGS_SCHEMA,
+    "incoming_unreadable_windows": UNREADABLE_WINDOWS_SCHEMA,
 }
 
 # The sync record of each partition being loaded: the lake's sync_windows row minus synced_at.
@@ -131,6 +135,8 @@ class PartitionLoad:
     verified_calls: int
     requests: int
     extracted_at: datetime | None = None  # when the API was read (the lake's synced_at)
+    # Parts of the partition the API never serves (UNREADABLE_WINDOWS_SCHEMA); None: none.
+    unreadable_windows: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -518,6 +524,11 @@ def _incoming_tables(loads: Sequence[PartitionLoad]) -> dict[str, pa.Table]:
             "incoming_call_logs": load.call_logs,
             "incoming_transcripts": load.transcripts,
             "incoming_rejected_logs": load.rejected_logs,
+            "incoming_unreadable_windows": (
+                load.unreadable_windows
+                if load.unreadable_windows is not None
+                else UNREADABLE_WINDOWS_SCHEMA.empty_table()
+            ),
         }
         for name, source in sources.items():
             what = f"{label} {name.removeprefix('incoming_')}"

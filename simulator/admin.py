@@ -7,6 +7,7 @@
 | ``POST /_sim/set_now?when=ISO`` | set the clock; ``{"now": ISO}`` |
 | ``GET /_sim/truth/{assistant_id}?start=ISO&end=ISO`` | records now held, started in [start, end) |
 | ``POST /_sim/insert/{assistant_id}?started_at=ISO&final=true`` | add one call now; its record |
+| ``POST /_sim/late/{assistant_id}?days_ago=N`` | a finished call written now into a day N back |
 | ``POST /_sim/phantom/{assistant_id}?started_at=ISO`` | count a call never served; echoes both |
 | ``POST /_sim/poison/{assistant_id}?started_at=ISO`` | add a call every page of which is a 500 |
 | ``POST /_sim/cure?room_name=R`` | serve a poisoned call again; ``{"cured": bool}`` |
@@ -93,6 +94,10 @@ def _insert(app: SimulatorApp, assistant_id: str, arg: Arg) -> Any:
     return app.insert_call(assistant_id, started_at, final=_FINAL_WORDS[final_raw])
 
 
+def _late(app: SimulatorApp, assistant_id: str, arg: Arg) -> Any:
+    return app.insert_late(assistant_id, int(_require(arg, "days_ago")))
+
+
 def _phantom(app: SimulatorApp, assistant_id: str, arg: Arg) -> Any:
     started_at = parse_instant(_require(arg, "started_at"))
     app.add_phantom(assistant_id, started_at)
@@ -118,6 +123,7 @@ _ROUTES: dict[tuple[str, str, str | None], Handler] = {
     ("POST", "assistants", "delete"): _delete_assistant,
     ("GET", "truth", None): _truth,
     ("POST", "insert", None): _insert,
+    ("POST", "late", None): _late,
     ("POST", "phantom", None): _phantom,
     ("POST", "poison", None): _poison,
     ("POST", "cure", ""): _cure,

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 
 from simulator.admin import handle_admin
-from simulator.config import Clock, SimulatorConfig, to_ms, to_us
+from simulator.config import DAY_MS, HOUR_MS, Clock, SimulatorConfig, from_ms, to_ms, to_us
 from simulator.faults import (
     FaultInjector,
     html_error_page,
@@ -285,6 +285,35 @@ class SimulatorApp:
         plan = self.store.insert(self._index(assistant_id), to_ms(started_at), now_ms, final)
         result: dict[str, Any] = orjson.loads(self.store.version(plan, now_ms).body)
         return result
+
+    def insert_late(self, assistant_id: str, days_ago: int) -> dict[str, Any]:
+        """A finished call written now into the day ``days_ago`` days back (a late insert)."""
+        if days_ago < 1:
+            raise ValueError("days_ago must be at least 1 (a day that has ended)")
+        now_ms = self.clock.now_ms()
+        day_start = (now_ms // DAY_MS - days_ago) * DAY_MS
+        rng = random.Random(f"late:{self.cfg.seed}:{assistant_id}:{days_ago}:{now_ms}")
+        started_ms = day_start + rng.randrange(HOUR_MS, DAY_MS - 2 * HOUR_MS)
+        return self.insert_call(assistant_id, from_ms(started_ms), final=True)
+
+    def seed_options(self) -> None:
+        """The configured late calls and poisoned records, at moments drawn from the seed."""
+        rng = random.Random(f"options:{self.cfg.seed}")
+        now_ms = self.clock.now_ms()
+        ids = self.store.assistant_ids
+        oldest_day = max(1, self.cfg.history_days - 1)
+        for number in range(self.cfg.poisoned_calls):
+            days_ago = rng.randint(1, oldest_day)
+            moment = (now_ms // DAY_MS - days_ago) * DAY_MS + rng.randrange(DAY_MS)
+            self.poison_call(ids[number % len(ids)], from_ms(moment))
+        visible_ms = now_ms + round(self.cfg.late_calls_after_s * 1000)
+        for number in range(self.cfg.late_calls):
+            days_ago = rng.randint(min(3, oldest_day), oldest_day)
+            moment = (now_ms // DAY_MS - days_ago) * DAY_MS + rng.randrange(
+                HOUR_MS, DAY_MS - HOUR_MS
+            )
+            index = self._index(ids[number % len(ids)])
+            self.store.insert(index, moment, now_ms, final=True, visible_ms=visible_ms)
 
     def poison_call(self, assistant_id: str, started_at: datetime) -> dict[str, Any]:
         """Add one finished call that the platform cannot serve: every page holding it is a 500."""

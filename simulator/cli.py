@@ -39,6 +39,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history-days", type=int, default=30)
     parser.add_argument("--assistants", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=0.0)
+    parser.add_argument(
+        "--late-calls",
+        type=int,
+        default=0,
+        help="calls written into old, finished days, appearing --late-calls-after seconds after "
+        "the start (only `calllogs audit` finds them)",
+    )
+    parser.add_argument("--late-calls-after", type=float, default=60.0, metavar="SECONDS")
+    parser.add_argument(
+        "--poisoned-calls",
+        type=int,
+        default=0,
+        help="records the platform cannot serve: every page holding one answers 500, every time",
+    )
 
 
 def serve(args: argparse.Namespace, *, help_hint: str) -> int:
@@ -53,6 +67,9 @@ def serve(args: argparse.Namespace, *, help_hint: str) -> int:
             history_days=args.history_days,
             assistants=args.assistants,
             latency_ms=args.latency_ms,
+            late_calls=args.late_calls,
+            late_calls_after_s=args.late_calls_after,
+            poisoned_calls=args.poisoned_calls,
         )
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
@@ -109,6 +126,10 @@ def serve_forever(  # noqa: PLR0917 - the signature `calllogs simulate` is wired
     history_days: int,
     assistants: int,
     latency_ms: float,
+    *,
+    late_calls: int = 0,
+    late_calls_after_s: float = 60.0,
+    poisoned_calls: int = 0,
 ) -> int:
     """Run the simulator on 127.0.0.1:``port`` (0 = any free port); returns 0 when stopped."""
     # Imported here: parsing the options (`calllogs --help`) must not load the server.
@@ -123,6 +144,9 @@ def serve_forever(  # noqa: PLR0917 - the signature `calllogs simulate` is wired
         history_days=history_days,
         faults=parse_faults(faults) if faults else FaultSpec(),
         latency_ms=latency_ms,
+        late_calls=late_calls,
+        late_calls_after_s=late_calls_after_s,
+        poisoned_calls=poisoned_calls,
         port=port,
     )
     stop = threading.Event()

@@ -24,6 +24,12 @@ class SimulatorConfig:
     faults: FaultSpec = field(default_factory=FaultSpec)
     latency_ms: float = 0.0
     live_inserts: int = 0
+    # Calls written into old, finished days (a delayed webhook, an import): each appears this many
+    # seconds after the simulator starts, long after its day ended — only an audit finds them.
+    late_calls: int = 0
+    late_calls_after_s: float = 60.0
+    # Records the platform's own model rejects: every page holding one answers 500, every time.
+    poisoned_calls: int = 0
     malformed_rate: float = 0.01
     tie_burst_rate: float = 0.03
     late_rate: float = 0.02
@@ -32,8 +38,18 @@ class SimulatorConfig:
     def __post_init__(self) -> None:
         if self.assistants < 1:
             raise ValueError("assistants must be at least 1")
-        if self.calls_per_day < 0 or self.history_days < 0 or self.live_inserts < 0:
-            raise ValueError("calls_per_day, history_days and live_inserts must not be negative")
+        counts = (
+            self.calls_per_day,
+            self.history_days,
+            self.live_inserts,
+            self.late_calls,
+            self.poisoned_calls,
+        )
+        if min(counts) < 0 or self.late_calls_after_s < 0:
+            raise ValueError(
+                "calls_per_day, history_days, live_inserts, late_calls, late_calls_after_s and "
+                "poisoned_calls must not be negative"
+            )
         for name in ("malformed_rate", "tie_burst_rate", "late_rate"):
             rate = getattr(self, name)
             if not 0.0 <= rate <= 1.0:

@@ -23,6 +23,7 @@ class SimulatorServer:
         self.clock = Clock(self.config.now)
         self.store = CallStore(self.config, self.clock)
         self.app = SimulatorApp(self.config, self.clock, self.store)
+        self.app.seed_options()
         self.api_key = self.config.api_key
         self._httpd: SimServer | None = None
         self._thread: threading.Thread | None = None
@@ -129,6 +130,11 @@ class SimulatorServer:
         Returns the record as it is served now. ``started_at`` is kept to the millisecond.
         """
         return self.app.insert_call(assistant_id, started_at, final)
+
+    def insert_late(self, assistant_id: str, days_ago: int) -> dict[str, Any]:
+        """Test hook: a finished call written now into the day ``days_ago`` back (a late insert
+        into a finished day, as a delayed webhook or an import writes it). Returns its record."""
+        return self.app.insert_late(assistant_id, days_ago)
 
     def poison_call(self, assistant_id: str, started_at: datetime) -> dict[str, Any]:
         """Test hook: a finished call the platform cannot serve (its record fails the server's own

@@ -279,8 +279,17 @@ class CallStore:
 
     # --- writing ------------------------------------------------------------------------------
 
-    def insert(self, index: int, started_ms: int, now_ms: int, final: bool | None) -> CallPlan:
-        """Add one call that becomes visible at ``now_ms``; final=None lets the RNG decide."""
+    def insert(
+        self,
+        index: int,
+        started_ms: int,
+        now_ms: int,
+        final: bool | None,
+        *,
+        visible_ms: int | None = None,
+    ) -> CallPlan:
+        """Add one call that becomes visible at ``now_ms`` (or ``visible_ms``, later); final=None
+        lets the RNG decide."""
         if started_ms < self.history_start_ms:
             raise ValueError("a call cannot start before the simulator's history starts")
         with self.lock:
@@ -298,7 +307,7 @@ class CallStore:
                 late=False,
             )
             plan.inserted = True
-            plan.visible_ms = max(now_ms, started_ms)
+            plan.visible_ms = max(now_ms, started_ms, visible_ms or 0)
             want_final = rng.random() < 0.5 if final is None else final
             if final and plan.ended_ms > now_ms >= started_ms:
                 _squeeze(plan, now_ms)  # asked for a finished call that started moments ago

@@ -52,6 +52,7 @@ def run_checks(
     )
     found = {o.name: o for o in checks.sql_checks(store, partitions, stale_after=STALE, now=NOW)}
     found["reconciliation"] = checks.reconciliation(store, partitions)
+    found["calls_readable"] = checks.calls_readable(store, partitions)
     return found
 
 

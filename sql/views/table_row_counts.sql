@@ -20,4 +20,6 @@ SELECT 'sync_state', count(*) FROM sync_state
 UNION ALL
 SELECT 'sync_failures', count(*) FROM sync_failures
 UNION ALL
-SELECT 'assistants', count(*) FROM assistants;
+SELECT 'assistants', count(*) FROM assistants
+UNION ALL
+SELECT 'unreadable_windows', count(*) FROM unreadable_windows;

@@ -12,12 +12,13 @@ import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from simulator import SimulatorConfig, SimulatorServer
+from tests.e2e.helpers import assert_warehouse_equals_truth, truth_calls, warehouse_rows
 from tests.e2e.test_cli import SECRET_KEY, base_env, run
 from tests.simulator_client import FROZEN_NOW
 
@@ -133,27 +134,67 @@ def test_an_unreachable_api_is_one_line_within_seconds(
     assert took < 25, f"{took:.1f}s"  # a ~10 s connect budget plus the process's start
 
 
-def test_a_record_the_platform_cannot_serve_fails_its_assistant_with_fitting_advice(
+def test_records_the_platform_cannot_serve_are_isolated_and_everything_else_is_synced(
     tmp_path: Path,
 ) -> None:
     config = SimulatorConfig(
         seed=6, now=FROZEN_NOW, history_days=4, calls_per_day=40, assistants=2, api_key=SECRET_KEY
     )
+    day_start, day_end = (
+        POISON_AT.replace(hour=0, microsecond=0),
+        POISON_AT.replace(hour=0, microsecond=0) + timedelta(days=1),
+    )
+    later = POISON_AT + timedelta(hours=5, milliseconds=77)
     with SimulatorServer(config) as sim:
         broken, healthy = sim.assistant_ids
-        sim.poison_call(broken, POISON_AT)
-        env = base_env(sim, tmp_path / "data", CALL_LOGS_RETRY_BUDGET_SECONDS="4")
+        sim.insert_call(broken, POISON_AT)  # a readable call in the poisoned record's millisecond
+        poisoned = [sim.poison_call(broken, moment) for moment in (POISON_AT, later)]
+        data = tmp_path / "data"
+        ids = f"{broken},{healthy}"
+        env = base_env(sim, data, CALL_LOGS_RETRY_BUDGET_SECONDS="4", CALL_LOGS_ASSISTANT_IDS=ids)
         result = run(RANGE, env)
-    assert result.returncode == 1
-    assert_quiet(result.stdout, result.stderr)
-    lines = said(result.stderr)
-    assert lines.other == []
-    error, details = lines.problems
-    assert broken in error and healthy not in error
-    assert "500 Internal Server Error: 1 validation error for CallRecord call_status" in error
-    assert "report it to the platform" in error and "try again later" not in error
-    assert details.startswith("calllogs: details: 1 Dagster run ")
-    assert any(line.startswith(f"assistant {healthy} day 2026-11-18") for line in lines.progress)
+        assert result.returncode == 1, result.stderr
+        assert_quiet(result.stdout, result.stderr)
+        lines = said(result.stderr)
+        assert lines.other == []
+        problem, details = lines.problems
+        assert problem == (
+            f"calllogs: error: 2 calls of assistant {broken} in 2 windows between "
+            "2026-11-18T10:00:00.321Z and 2026-11-18T15:00:00.399Z cannot be read: the API "
+            "answers 500 for them every time; everything else is synced (kept in "
+            "unreadable_windows; the next `calllogs sync` tries them again — report them to the "
+            "platform if they persist)"
+        )
+        assert details.startswith("calllogs: details: 1 Dagster run ")
+        warehouse = data / "warehouse.duckdb"
+        rooms = {p["room_name"] for p in poisoned}
+        truth, _ = truth_calls(sim, day_start, day_end)
+        stored = warehouse_rows(
+            warehouse,
+            "SELECT room_name FROM call_logs WHERE started_at >= ? AND started_at < ?",
+            [day_start, day_end],
+        )
+        assert {row[0] for row in stored} == set(truth) - rooms  # every other call, exactly
+        windows = warehouse_rows(
+            warehouse,
+            "SELECT window_start, window_end, api_count FROM unreadable_windows ORDER BY 1",
+        )
+        assert [(start, end - start, n) for start, end, n in windows] == [
+            (moment, timedelta(milliseconds=1), 1) for moment in (POISON_AT, later)
+        ]
+        assert warehouse_rows(
+            warehouse,
+            "SELECT status, unreadable_calls FROM sync_status WHERE assistant_id = ?",
+            [broken],
+        ) == [("unreadable", 2)]
+
+        for record in poisoned:  # the platform fixes the records; the next sync reads them
+            assert sim.cure(record["room_name"])
+        healed = run(RANGE, env)
+        assert healed.returncode == 0, healed.stderr
+        assert_quiet(healed.stdout, healed.stderr)
+        assert warehouse_rows(warehouse, "SELECT count(*) FROM unreadable_windows") == [(0,)]
+        assert_warehouse_equals_truth(warehouse, sim, day_start, day_end)
 
 
 def test_verbose_shows_the_details_the_one_line_leaves_out(

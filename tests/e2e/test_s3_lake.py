@@ -25,7 +25,7 @@ from tests.s3_server import objects
 from tests.simulator_client import FROZEN_NOW
 from tests.test_sync import END, START, settings_for, sync
 
-TABLES = ("call_logs", "transcripts", "rejected_logs", "sync_windows")
+TABLES = ("call_logs", "transcripts", "rejected_logs", "sync_windows", "unreadable_windows")
 
 
 @pytest.fixture(scope="module")
