@@ -7,6 +7,8 @@ always the child's own (see :func:`benchmarks.common.run_measured`).
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -131,13 +133,65 @@ def cli(sim: Simulator, window: Window, runs: int, *, timeout_s: float = 600.0) 
             command_line = [*command, "sync", *window.args()]
             measured = run_measured(command_line, env=env, timeout_s=timeout_s)
             if measured.returncode == 0:
-                measured = _with_counts(measured, data / "warehouse.duckdb")
+                measured = _with_counts(measured, data / "warehouse.duckdb", work / "dagster_home")
             return measured
 
     return _repeat("calllogs sync", runs, one)
 
 
-def _with_counts(measured: Measured, warehouse_path: Path) -> Measured:
+def import_floor(runs: int, *, timeout_s: float = 120.0) -> Runs:
+    """The bare imports every ``calllogs`` process needs, as a whole process (the tick's floor)."""
+    code = "import dagster, duckdb, pyarrow, httpx"
+
+    def one() -> Measured:
+        measured = run_measured([sys.executable, "-c", code], env=child_env(), timeout_s=timeout_s)
+        result = {"seconds": measured.seconds}
+        return Measured(measured.seconds, measured.returncode, measured.peak_rss, "", "", result)
+
+    return _repeat("import floor", runs, one)
+
+
+def tick(sim: Simulator, runs: int, start: date, *, timeout_s: float = 600.0) -> Runs:
+    """A scheduled tick: plain ``calllogs sync`` on a warm instance whose history is synced.
+
+    One untimed plain sync builds the warehouse and the instance (history from ``start``, a few
+    days); each timed run is the next tick: the lookback again, as the schedule runs it.
+    """
+    script = Path(sys.executable).with_name("calllogs")
+    command = [str(script)] if script.exists() else _python("dagster_project.cli")
+    with scratch("tick") as work:
+        data = work / "data"
+        env = child_env(
+            {
+                **sim.env(data, CALL_LOGS_START_DATE=start.isoformat()),
+                "DAGSTER_HOME": str(work / "dagster_home"),
+            }
+        )
+        first = run_measured([*command, "sync"], env=env, timeout_s=timeout_s)
+        if first.returncode != 0:
+            return Runs("calllogs sync (tick)", (first,))
+
+        def one() -> Measured:
+            measured = run_measured([*command, "sync"], env=env, timeout_s=timeout_s)
+            if measured.returncode == 0:
+                measured = _with_counts(measured, data / "warehouse.duckdb", work / "dagster_home")
+            return measured
+
+        return _repeat("calllogs sync (tick)", runs, one)
+
+
+def dagster_events(home: Path) -> int:
+    """Events the newest run wrote to its run shard (Dagster's SQLite event log)."""
+    shards = [path for path in (home / "history" / "runs").glob("*.db") if path.stem != "index"]
+    if not shards:
+        return 0
+    newest = max(shards, key=lambda path: path.stat().st_mtime)
+    with contextlib.closing(sqlite3.connect(newest)) as con:
+        found = con.execute("SELECT count(*) FROM event_logs").fetchone()
+    return int(found[0]) if found else 0
+
+
+def _with_counts(measured: Measured, warehouse_path: Path, home: Path) -> Measured:
     from pipeline.warehouse import Warehouse
 
     counts = Warehouse(warehouse_path).table_counts()
@@ -146,6 +200,7 @@ def _with_counts(measured: Measured, warehouse_path: Path) -> Measured:
         "calls": counts["call_logs"],
         "utterances": counts["transcripts"],
         "rejected": counts["rejected_logs"],
+        "dagster_events": dagster_events(home),
     }
     return Measured(
         measured.seconds, measured.returncode, measured.peak_rss, measured.stdout,

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import fcntl
-import importlib.resources
 import logging
 import os
 import socket
@@ -21,6 +20,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.definitions import build_definitions
+from dagster_project.instance_home import batch_event_writes, seed_dagster_yaml
 from dagster_project.jobs import SYNC_JOB_NAME
 from dagster_project.run_plan import run_config_for
 from dagster_project.schedules import range_tags, run_tags
@@ -29,9 +29,6 @@ from pipeline.errors import CallLogsError
 from pipeline.incremental import RunPlan
 from pipeline.outcome import FAILED, REMOVED, AssistantOutcome, from_table, with_status
 from pipeline.wording import count
-
-# The instance defaults every local DAGSTER_HOME starts from (pools, run limits), package data.
-DEFAULT_DAGSTER_YAML = importlib.resources.files("dagster_project") / "dagster.yaml"
 
 
 @dataclass(frozen=True)
@@ -62,11 +59,9 @@ def ensure_dagster_home(settings: Settings) -> Path:
     """``DAGSTER_HOME`` or ``$CALL_LOGS_DATA_DIR/dagster_home``, seeded with our dagster.yaml."""
     settings.ensure_data_dir()
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DEFAULT_DAGSTER_YAML.read_text(encoding="utf-8"), encoding="utf-8")
+    seed_dagster_yaml(home)
     os.environ["DAGSTER_HOME"] = str(home)
+    batch_event_writes()
     return home
 
 
@@ -92,6 +87,7 @@ def describe_instance(settings: Settings) -> tuple[bool, str]:
     home = Path(os.environ.get("DAGSTER_HOME") or settings.data_dir / "dagster_home").absolute()
     if not (home / "dagster.yaml").exists():
         return True, f"{home} not created yet (the first sync creates it)"
+    os.environ.setdefault("DAGSTER_HOME", str(home))  # the event log's config reads it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -11,7 +11,10 @@ if [[ -z "${CALL_LOGS_API_URL:-}" ]]; then DEFAULT_DATA="$PWD/demo-data"; else D
 export CALL_LOGS_DATA_DIR="${CALL_LOGS_DATA_DIR:-$DEFAULT_DATA}"
 export DAGSTER_HOME="${DAGSTER_HOME:-$CALL_LOGS_DATA_DIR/dagster_home}"
 mkdir -p -m 700 "$CALL_LOGS_DATA_DIR" "$DAGSTER_HOME"
-[[ -f "$DAGSTER_HOME/dagster.yaml" ]] || cp dagster_project/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+# The project's instance settings (a new or never-edited dagster.yaml gets the current ones).
+"$BIN/python" -m dagster_project.instance_home "$DAGSTER_HOME"
+# Run workers hand their events to the event log in batches (see dagster_project/event_log.py).
+export DAGSTER_EVENT_BATCH_SIZE="${DAGSTER_EVENT_BATCH_SIZE:-10000}"
 
 SIM_PID=""
 cleanup() { [[ -n "$SIM_PID" ]] && kill "$SIM_PID" 2>/dev/null || true; }

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import pytest
+
+from dagster_project.event_log import BatchingSqliteEventLogStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,9 +29,13 @@ def test_dagster_definitions_validate_passes() -> None:
     assert "passed validation" in result.stderr + result.stdout
 
 
-def test_shipped_dagster_yaml_is_a_valid_instance_config(tmp_path: Path) -> None:
+def test_shipped_dagster_yaml_is_a_valid_instance_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shutil.copyfile(ROOT / "dagster_project" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))  # the event log's location comes from it
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert isinstance(instance.event_log_storage, BatchingSqliteEventLogStorage)
         settings = instance.get_concurrency_config()
         assert settings.pool_config.default_pool_limit == 1
         assert settings.run_queue_config is not None
