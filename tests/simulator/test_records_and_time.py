@@ -67,7 +67,11 @@ def test_records_follow_the_platform_rules(sim: SimulatorServer) -> None:
     statuses = Counter(r["call_status"] for r in records)
     assert set(statuses) <= KNOWN_STATUSES
     assert set(FINAL_STATUSES) <= set(statuses)
-    assert 0.3 < statuses["completed"] / len(records) < 0.5
+    # outbound campaigns reach about 4 in 10; inbound and web calls are answered by the platform
+    for kinds, low, high in (({"outbound"}, 0.3, 0.5), ({"inbound", "web"}, 0.85, 1.0)):
+        calls = [r for r in records if r["call_type"] in kinds]
+        completed = sum(r["call_status"] == "completed" for r in calls)
+        assert calls and low < completed / len(calls) < high, (kinds, completed, len(calls))
     for r in records:
         code = as_int(r["sip_status_code"])
         if r["call_service"] in {"exotel", "web"} or r["call_status"] in {"completed", "timeout"}:
