@@ -1,4 +1,4 @@
-"""``calllogs``: sync (as Dagster runs), simulate, sql, demo.
+"""``calllogs``: sync (as Dagster runs), simulate, sql, report, demo.
 
 Every failure ends in one line on stderr saying what happened and what to do, and a non-zero exit.
 """
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pipeline.incremental import RunPlan, SyncPlan
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS = 30, 3660
 
 
 def _day(text: str) -> date:
@@ -45,6 +46,18 @@ def _warn(message: str) -> None:
 
 def _progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
+
+
+def _positive_days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= MAX_REPORT_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of days from 1 to {MAX_REPORT_DAYS}"
+        )
+    return days
 
 
 class _Parser(argparse.ArgumentParser):
@@ -133,6 +146,23 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=DEFAULT_MAX_ROWS,
         help=f"rows a table shows (default {DEFAULT_MAX_ROWS}; 0 shows all)",
+    )
+
+    report = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page of charts per assistant (opens offline)",
+    )
+    report.add_argument(
+        "--days",
+        type=_positive_days,
+        default=DEFAULT_REPORT_DAYS,
+        help=f"how many days, ending on the latest day with calls (default {DEFAULT_REPORT_DAYS})",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        default=Path("report.html"),
+        help="the page to write (default ./report.html; replaced whole)",
     )
 
     demo = sub.add_parser("demo", help="simulator + sync of the last days + metrics, no key needed")
@@ -373,6 +403,20 @@ def _sql(args: argparse.Namespace) -> int:
     return interactive(warehouse, options=options)
 
 
+def _report_page(args: argparse.Namespace) -> int:
+    from pipeline.report import build_report
+
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        raise ConfigError(
+            f"no warehouse at {settings.warehouse_path}; run `calllogs sync` first (or `calllogs "
+            "demo`, then `CALL_LOGS_DATA_DIR=demo-data calllogs report`)"
+        )
+    result = build_report(settings.warehouse(), args.out, days=args.days)
+    print(result.summary(), flush=True)
+    return EXIT_OK
+
+
 def _demo(args: argparse.Namespace) -> int:
     from dagster_project.demo import run_demo
 
@@ -404,6 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": _settings,
         "simulate": _simulate,
         "sql": _sql,
+        "report": _report_page,
         "demo": _demo,
     }
     try:
@@ -436,6 +481,7 @@ _INTERRUPTED = {
     "demo": "interrupted; run `calllogs demo` again — it starts over in its own data dir",
     "sql": "query cancelled; nothing was changed",
     "doctor": "interrupted; nothing was changed",
+    "report": "interrupted; no page was written (an older one is left as it was)",
 }
 
 

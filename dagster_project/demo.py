@@ -66,7 +66,8 @@ def run_demo(*, days: int, seed: int, data_dir: Path | None, echo: Callable[[str
         f"Dagster runs: {home}\n"
         "Next:\n"
         "  make ui                                  # Dagster UI (with the simulator) on :3000\n"
-        f"  CALL_LOGS_DATA_DIR={home_dir} .venv/bin/calllogs sql   # SQL on the demo warehouse",
+        f"  CALL_LOGS_DATA_DIR={home_dir} .venv/bin/calllogs sql   # SQL on the demo warehouse\n"
+        f"  CALL_LOGS_DATA_DIR={home_dir} .venv/bin/calllogs report   # charts: ./report.html",
         flush=True,
     )
     return 0

@@ -65,3 +65,7 @@ class WarehouseError(CallLogsError):
 
 class QueryCancelled(WarehouseError):
     """A query was interrupted (Ctrl-C) before it finished."""
+
+
+class ReportError(CallLogsError):
+    """`calllogs report` could not draw a chart or write the page."""

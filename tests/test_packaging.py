@@ -46,6 +46,7 @@ def test_the_wheel_holds_every_sql_file_and_the_dagster_defaults(wheel: Path) ->
     assert sql and sql <= names, sorted(sql - names)
     assert "dagster_project/dagster.yaml" in names
     assert "pipeline/py.typed" in names
+    assert "pipeline/report/page.html.j2" in names  # `calllogs report`'s page
     assert "simulator/server.py" in names  # `calllogs demo` and `calllogs simulate` need it
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names)
 
