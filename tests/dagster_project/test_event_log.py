@@ -14,6 +14,8 @@ from dagster_project.instance_home import (
     EARLIER_DEFAULTS,
     seed_dagster_yaml,
 )
+from dagster_project.runner import describe_instance
+from pipeline.config import Settings
 
 # Tags whose values derive from the run (its id), so differ between any two runs.
 RUN_DERIVED_TAGS = ("dagster/data_version", "dagster/input_data_version", "dagster/input_event")
@@ -164,3 +166,22 @@ def test_a_new_or_unedited_home_gets_the_current_defaults_an_edited_one_is_kept(
     (edited / "dagster.yaml").write_text(old_text + "# mine\n", encoding="utf-8")
     assert seed_dagster_yaml(edited).read_text(encoding="utf-8") == old_text + "# mine\n"
     assert len(EARLIER_DEFAULTS) == 1
+
+
+def test_doctor_says_when_an_edited_home_writes_events_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = Settings.from_env({"CALL_LOGS_DATA_DIR": str(tmp_path / "data")})
+    edited = tmp_path / "edited"
+    edited.mkdir()
+    old_text = (Path(__file__).parent / "earlier_dagster.yaml").read_text(encoding="utf-8")
+    (edited / "dagster.yaml").write_text(old_text + "# mine\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(edited))
+    ok, said = describe_instance(settings)
+    assert ok and "writes events one by one" in said
+
+    current = tmp_path / "current"
+    seed_dagster_yaml(current)
+    monkeypatch.setenv("DAGSTER_HOME", str(current))
+    ok, said = describe_instance(settings)
+    assert ok and "one by one" not in said
