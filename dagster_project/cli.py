@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -454,17 +455,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handlers[args.command](args)
     except QueryCancelled:
-        _err(_INTERRUPTED["sql"])
-        # DuckDB's own threads may still be unwinding the interrupted query; a normal interpreter
-        # shutdown can then abort in C++ ("terminate called ..."). Nothing is left to flush.
-        sys.stdout.flush()
-        os._exit(EXIT_INTERRUPTED)
+        _leave_cancelled_query()
+    except KeyboardInterrupt:
+        if args.command == "sql":  # a second Ctrl-C while the first one was cancelling
+            _leave_cancelled_query()
+        _err(_INTERRUPTED.get(args.command, "interrupted"))
+        return EXIT_INTERRUPTED
     except CallLogsError as exc:
         _err(str(exc))
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _err(_INTERRUPTED.get(args.command, "interrupted"))
-        return EXIT_INTERRUPTED
     except Exception as exc:  # a bug: still one line; the trace only when asked for
         if os.environ.get("CALL_LOGS_DEBUG"):
             raise
@@ -473,6 +472,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             "in calllogs — please report it (CALL_LOGS_DEBUG=1 shows the trace)"
         )
         return EXIT_FAILED
+
+
+def _leave_cancelled_query() -> NoReturn:
+    """One line, then out at once: DuckDB's threads may still be unwinding the interrupted
+    statement, and a normal interpreter shutdown can then abort in C++ ("terminate called ...")
+    - as can a further Ctrl-C arriving meanwhile, so those are ignored from here on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _err(_INTERRUPTED["sql"])
+    sys.stdout.flush()
+    os._exit(EXIT_INTERRUPTED)
 
 
 _INTERRUPTED = {
