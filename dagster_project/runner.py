@@ -18,7 +18,6 @@ from functools import cache
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from dagster_project.definitions import build_definitions
 from dagster_project.instance_home import batch_event_writes, seed_dagster_yaml
@@ -89,6 +88,10 @@ def describe_instance(settings: Settings) -> tuple[bool, str]:
     if not (home / "dagster.yaml").exists():
         return True, f"{home} not created yet (the first sync creates it)"
     os.environ.setdefault("DAGSTER_HOME", str(home))  # the event log's config reads it
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import (  # noqa: PLC0415
+        SqliteEventLogStorage,  # only here: it imports SQLAlchemy and alembic
+    )
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
