@@ -7,8 +7,10 @@ Dagster's event dump nor the key appears anywhere.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import pytest
 
 from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.helpers import assert_warehouse_equals_truth, truth_calls, warehouse_rows
-from tests.e2e.test_cli import SECRET_KEY, base_env, run
+from tests.e2e.test_cli import CALLLOGS, SECRET_KEY, base_env, run
 from tests.simulator_client import FROZEN_NOW
 
 RANGE = ["sync", "--start", "2026-11-18", "--end", "2026-11-19"]
@@ -207,3 +209,26 @@ def test_verbose_shows_the_details_the_one_line_leaves_out(
     lines = said(result.stderr)
     assert len(lines.problems) == 2
     assert any(UNKNOWN in line and "INFO" in line for line in lines.other)  # the request log
+
+
+def test_a_reader_that_stops_early_is_not_an_error(tmp_path: Path) -> None:
+    """`calllogs settings | head -1`: the pipe closes before everything is written."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the command writes a line
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CALL_LOGS_", "DAGSTER_"))}
+    env["CALL_LOGS_DATA_DIR"] = str(tmp_path / "data")
+    try:
+        finished = subprocess.run(
+            [CALLLOGS, "settings"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert finished.stderr == ""
+    assert finished.returncode == 141
