@@ -49,7 +49,8 @@ def library_sync(
     from pipeline.client import make_client
     from pipeline.config import Settings
     from pipeline.extract import ExtractOptions
-    from pipeline.sync import extract_to_lake, load_lake_into_warehouse
+    from pipeline.load import load_lake_into_warehouse
+    from pipeline.sync import extract_to_lake
 
     settings = Settings.from_env(env)
     options = ExtractOptions(page_parallelism=page_parallelism) if page_parallelism else None

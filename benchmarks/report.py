@@ -37,10 +37,7 @@ class Report:
     def table(self) -> str:
         return str(
             tabulate(
-                [
-                    (r.number, r.what, r.value, r.vs_floor, r.target, r.verdict)
-                    for r in self.rows
-                ],
+                [(r.number, r.what, r.value, r.vs_floor, r.target, r.verdict) for r in self.rows],
                 headers=HEADERS,
                 tablefmt="github",
                 disable_numparse=True,

@@ -52,7 +52,12 @@ FULL = Plan(
     tick_history_days=120, normaliser_calls=100_000, peer=True, profile=False,
 )  # fmt: skip
 QUICK = replace(
-    FULL, runs=1, days=7, calls_per_day=100, year_calls_per_day=5, normaliser_calls=10_000,
+    FULL,
+    runs=1,
+    days=7,
+    calls_per_day=100,
+    year_calls_per_day=5,
+    normaliser_calls=10_000,
     tick_history_days=30,
 )
 
@@ -92,50 +97,115 @@ def base_rows(rep: Report, plan: Plan, window: Window) -> dict[str, float]:
         flo = scenarios.floor(sim, window, plan.runs)
         f_s, f_rss = flo.median("seconds"), flo.peak_rss
         out["floor_calls_per_s"] = flo.last["calls"] / f_s
-        rep.add(Row("1", f"raw floor: fetch + parse {flo.last['calls']:,} calls in "
-                    f"{flo.last['pages']:,} pages, 4 httpx threads",
-                    f"{fmt.seconds(f_s)} ({fmt.rate(flo.last['calls'], f_s, 'calls')})", "1.00x"))
+        rep.add(
+            Row(
+                "1",
+                f"raw floor: fetch + parse {flo.last['calls']:,} calls in "
+                f"{flo.last['pages']:,} pages, 4 httpx threads",
+                f"{fmt.seconds(f_s)} ({fmt.rate(flo.last['calls'], f_s, 'calls')})",
+                "1.00x",
+            )
+        )
         rep.add(Row("1", "raw floor: peak RSS", fmt.megabytes(f_rss), "1.00x"))
         lib = scenarios.library(sim, window, plan.runs)
         l_s = lib.median("seconds")
-        rep.add(Row("2", "library: extract_to_lake + load_lake_into_warehouse (in process)",
-                    fmt.seconds(l_s), fmt.ratio(l_s, f_s), "≤ 2x floor",
-                    fmt.verdict(l_s <= 2 * f_s)))
-        rep.add(Row("2", f"  extract / load; requests (floor: {flo.last['pages']:,} pages)",
-                    f"{fmt.seconds(lib.median('extract_seconds'))} / "
-                    f"{fmt.seconds(lib.median('load_seconds'))}; {lib.median('requests'):,.0f}"))
-        rep.add(Row("2", "  exactness: call_logs + rejected_logs = truth", _exact(lib, truth)[0],
-                    "", "= truth", _exact(lib, truth)[1]))
+        rep.add(
+            Row(
+                "2",
+                "library: extract_to_lake + load_lake_into_warehouse (in process)",
+                fmt.seconds(l_s),
+                fmt.ratio(l_s, f_s),
+                "≤ 2x floor",
+                fmt.verdict(l_s <= 2 * f_s),
+            )
+        )
+        rep.add(
+            Row(
+                "2",
+                f"  extract / load; requests (floor: {flo.last['pages']:,} pages)",
+                f"{fmt.seconds(lib.median('extract_seconds'))} / "
+                f"{fmt.seconds(lib.median('load_seconds'))}; {lib.median('requests'):,.0f}",
+            )
+        )
+        rep.add(
+            Row(
+                "2",
+                "  exactness: call_logs + rejected_logs = truth",
+                _exact(lib, truth)[0],
+                "",
+                "= truth",
+                _exact(lib, truth)[1],
+            )
+        )
         cli = scenarios.cli(sim, window, plan.runs)
         c_s = cli.wall
         out["cli_seconds"] = c_s
-        rep.add(Row("3", "`calllogs sync --start --end`: whole process (Dagster run)",
-                    fmt.seconds(c_s), fmt.ratio(c_s, f_s)))
-        rep.add(Row("3", "  outside the library: interpreter, imports, Dagster instance and run "
-                    "bookkeeping ((3) - (2))", fmt.seconds(c_s - l_s), fmt.ratio(c_s - l_s, f_s)))
-        rep.add(Row("3", "  exactness: call_logs + rejected_logs = truth", _exact(cli, truth)[0],
-                    "", "= truth", _exact(cli, truth)[1]))
-        rep.add(Row("3", "  Dagster events written by the run (its SQLite run shard)",
-                    f"{cli.median('dagster_events'):,.0f}"))
+        rep.add(
+            Row(
+                "3",
+                "`calllogs sync --start --end`: whole process (Dagster run)",
+                fmt.seconds(c_s),
+                fmt.ratio(c_s, f_s),
+            )
+        )
+        rep.add(
+            Row(
+                "3",
+                "  outside the library: interpreter, imports, Dagster instance and run "
+                "bookkeeping ((3) - (2))",
+                fmt.seconds(c_s - l_s),
+                fmt.ratio(c_s - l_s, f_s),
+            )
+        )
+        rep.add(
+            Row(
+                "3",
+                "  exactness: call_logs + rejected_logs = truth",
+                _exact(cli, truth)[0],
+                "",
+                "= truth",
+                _exact(cli, truth)[1],
+            )
+        )
+        rep.add(
+            Row(
+                "3",
+                "  Dagster events written by the run (its SQLite run shard)",
+                f"{cli.median('dagster_events'):,.0f}",
+            )
+        )
         for label, runs in (("library", lib), ("calllogs sync", cli)):
-            rep.add(Row("4", f"peak RSS, {label}, {window.days}-day window",
-                        fmt.megabytes(runs.peak_rss), fmt.ratio(runs.peak_rss, f_rss),
-                        "≤ 300 MB", fmt.verdict(runs.peak_rss <= RSS_TARGET)))
+            rep.add(
+                Row(
+                    "4",
+                    f"peak RSS, {label}, {window.days}-day window",
+                    fmt.megabytes(runs.peak_rss),
+                    fmt.ratio(runs.peak_rss, f_rss),
+                    "≤ 300 MB",
+                    fmt.verdict(runs.peak_rss <= RSS_TARGET),
+                )
+            )
         if plan.profile:
             from benchmarks.common import scratch
             from benchmarks.library_sync import profile_sync
 
             with scratch("profile") as work:
-                summary = profile_sync(sim.env(work), window.start, window.end,
-                                       RESULTS / "profile.txt")
+                summary = profile_sync(
+                    sim.env(work), window.start, window.end, RESULTS / "profile.txt"
+                )
             print(summary, flush=True)
             rep.footnotes.append(
                 "Profile of (2) (bench-results/profile.txt):\n\n```\n" + summary + "\n```\n"
             )
         svc = scenarios.simulator_service(sim, plan.runs)
-        rep.add(Row("7", "simulator throughput (stdlib keep-alive client, 4 threads)",
-                    fmt.rate(svc.calls, svc.seconds, "calls"),
-                    fmt.ratio(svc.calls / svc.seconds, out["floor_calls_per_s"])))
+        rep.add(
+            Row(
+                "7",
+                "simulator throughput (stdlib keep-alive client, 4 threads)",
+                fmt.rate(svc.calls, svc.seconds, "calls"),
+                fmt.ratio(svc.calls / svc.seconds, out["floor_calls_per_s"]),
+            )
+        )
         if plan.peer:
             peer_rows(rep, plan, sim, window=window, truth=truth, floor_cli=(f_s, f_rss, c_s))
     return out
@@ -157,18 +227,45 @@ def peer_rows(
     peer = scenarios.peer(sim, window, plan.runs)
     p_s = peer.wall
     distinct = int(peer.last["distinct_calls"])
-    rep.add(Row("8", f"dlt rest_api → DuckDB ({DLT_REQUIREMENT}; merge on room_name): whole "
-                "process", fmt.seconds(p_s), fmt.ratio(p_s, f_s)))
-    rep.add(Row("8", "dlt peak RSS", fmt.megabytes(peer.peak_rss),
-                fmt.ratio(peer.peak_rss, f_rss), "≤ 300 MB",
-                fmt.verdict(peer.peak_rss <= RSS_TARGET)))
-    rep.add(Row("8", "dlt distinct calls kept vs truth (lost)",
-                f"{distinct:,} of {truth.calls:,} (lost {truth.calls - distinct:,}; "
-                f"{int(peer.last['dropped_no_key']):,} had no room_name)", "", "lost = 0",
-                fmt.verdict(distinct == truth.calls)))
-    rep.add(Row("3", "(3) speed-up over (8): dlt time / calllogs sync time",
-                f"{p_s / c_s:.1f}x ({fmt.seconds(p_s)} / {fmt.seconds(c_s)})", "", "≥ 10x",
-                fmt.verdict(p_s >= 10 * c_s)))
+    rep.add(
+        Row(
+            "8",
+            f"dlt rest_api → DuckDB ({DLT_REQUIREMENT}; merge on room_name): whole process",
+            fmt.seconds(p_s),
+            fmt.ratio(p_s, f_s),
+        )
+    )
+    rep.add(
+        Row(
+            "8",
+            "dlt peak RSS",
+            fmt.megabytes(peer.peak_rss),
+            fmt.ratio(peer.peak_rss, f_rss),
+            "≤ 300 MB",
+            fmt.verdict(peer.peak_rss <= RSS_TARGET),
+        )
+    )
+    rep.add(
+        Row(
+            "8",
+            "dlt distinct calls kept vs truth (lost)",
+            f"{distinct:,} of {truth.calls:,} (lost {truth.calls - distinct:,}; "
+            f"{int(peer.last['dropped_no_key']):,} had no room_name)",
+            "",
+            "lost = 0",
+            fmt.verdict(distinct == truth.calls),
+        )
+    )
+    rep.add(
+        Row(
+            "3",
+            "(3) speed-up over (8): dlt time / calllogs sync time",
+            f"{p_s / c_s:.1f}x ({fmt.seconds(p_s)} / {fmt.seconds(c_s)})",
+            "",
+            "≥ 10x",
+            fmt.verdict(p_s >= 10 * c_s),
+        )
+    )
 
 
 def big_rows(rep: Report, plan: Plan, window: Window) -> None:
@@ -182,18 +279,37 @@ def big_rows(rep: Report, plan: Plan, window: Window) -> None:
         cli = scenarios.cli(sim, window, 1, timeout_s=900)
     f_s, f_rss = flo.median("seconds"), flo.peak_rss
     tag = f"{plan.big_factor}x workload ({truth.calls:,} calls, one run)"
-    rep.add(Row("4", f"{tag}: floor / library / calllogs sync time",
-                f"{fmt.seconds(f_s)} / {fmt.seconds(lib.median('seconds'))} / "
-                f"{fmt.seconds(cli.wall)}",
-                f"1.00x / {fmt.ratio(lib.median('seconds'), f_s)} / {fmt.ratio(cli.wall, f_s)}"))
+    rep.add(
+        Row(
+            "4",
+            f"{tag}: floor / library / calllogs sync time",
+            f"{fmt.seconds(f_s)} / {fmt.seconds(lib.median('seconds'))} / {fmt.seconds(cli.wall)}",
+            f"1.00x / {fmt.ratio(lib.median('seconds'), f_s)} / {fmt.ratio(cli.wall, f_s)}",
+        )
+    )
     for label, runs in (("library", lib), ("calllogs sync", cli)):
-        rep.add(Row("4", f"peak RSS, {label}, {tag}", fmt.megabytes(runs.peak_rss),
-                    fmt.ratio(runs.peak_rss, f_rss), "≤ 300 MB",
-                    fmt.verdict(runs.peak_rss <= RSS_TARGET)))
-    rep.add(Row("4", f"  exactness at {plan.big_factor}x: library / calllogs sync",
-                f"{_exact(lib, truth)[0]} / {_exact(cli, truth)[0]}", "", "= truth",
-                "exact" if "MISMATCH" not in _exact(lib, truth)[1] + _exact(cli, truth)[1]
-                else "**MISMATCH**"))
+        rep.add(
+            Row(
+                "4",
+                f"peak RSS, {label}, {tag}",
+                fmt.megabytes(runs.peak_rss),
+                fmt.ratio(runs.peak_rss, f_rss),
+                "≤ 300 MB",
+                fmt.verdict(runs.peak_rss <= RSS_TARGET),
+            )
+        )
+    rep.add(
+        Row(
+            "4",
+            f"  exactness at {plan.big_factor}x: library / calllogs sync",
+            f"{_exact(lib, truth)[0]} / {_exact(cli, truth)[0]}",
+            "",
+            "= truth",
+            "exact"
+            if "MISMATCH" not in _exact(lib, truth)[1] + _exact(cli, truth)[1]
+            else "**MISMATCH**",
+        )
+    )
 
 
 def latency_rows(rep: Report, plan: Plan, end: date) -> None:
@@ -202,21 +318,40 @@ def latency_rows(rep: Report, plan: Plan, end: date) -> None:
     with Simulator(_spec(plan, window, plan.calls_per_day, plan.latency_ms)) as sim:
         _warm(sim, window)
         flo = scenarios.floor(sim, window, plan.runs)
-        serial = scenarios.library(sim, window, plan.runs, page_parallelism=1,
-                                   extra_env={"CALL_LOGS_CONCURRENCY": "1"}, what="serial sync")
+        serial = scenarios.library(
+            sim,
+            window,
+            plan.runs,
+            page_parallelism=1,
+            extra_env={"CALL_LOGS_CONCURRENCY": "1"},
+            what="serial sync",
+        )
         default = scenarios.library(sim, window, plan.runs, what="concurrent sync")
     f_s = flo.median("seconds")
     s_s, d_s = serial.median("seconds"), default.median("seconds")
     tag = f"{plan.latency_ms:.0f} ms latency, {window.days} days"
-    rep.add(Row("5", f"{tag}: floor ({flo.last['pages']} pages, 4 threads)", fmt.seconds(f_s),
-                "1.00x"))
-    rep.add(Row("5", f"{tag}: library, serial (concurrency 1, page_parallelism 1; "
-                f"{serial.median('requests'):.0f} requests)", fmt.seconds(s_s),
-                fmt.ratio(s_s, f_s)))
-    rep.add(Row("5", f"{tag}: library, default concurrency "
-                f"({default.median('requests'):.0f} requests)", fmt.seconds(d_s),
-                fmt.ratio(d_s, f_s), "≥ 4x faster than serial",
-                f"{s_s / d_s:.1f}x — {fmt.verdict(s_s >= 4 * d_s)}"))
+    rep.add(
+        Row("5", f"{tag}: floor ({flo.last['pages']} pages, 4 threads)", fmt.seconds(f_s), "1.00x")
+    )
+    rep.add(
+        Row(
+            "5",
+            f"{tag}: library, serial (concurrency 1, page_parallelism 1; "
+            f"{serial.median('requests'):.0f} requests)",
+            fmt.seconds(s_s),
+            fmt.ratio(s_s, f_s),
+        )
+    )
+    rep.add(
+        Row(
+            "5",
+            f"{tag}: library, default concurrency ({default.median('requests'):.0f} requests)",
+            fmt.seconds(d_s),
+            fmt.ratio(d_s, f_s),
+            "≥ 4x faster than serial",
+            f"{s_s / d_s:.1f}x — {fmt.verdict(s_s >= 4 * d_s)}",
+        )
+    )
 
 
 def incremental_rows(rep: Report, plan: Plan, end: date) -> None:
@@ -237,24 +372,50 @@ def incremental_rows(rep: Report, plan: Plan, end: date) -> None:
     year_req = float(built["requests"])
     pro_rata = year_req * recent.days / year.days
     n = recent.days
-    rep.add(Row("6", f"year built once: {year.days} days x ~{plan.year_calls_per_day} calls/day "
-                f"({int(built['calls']) + int(built['rejected']):,} calls)",
-                f"{fmt.seconds(float(built['seconds']))}, {year_req:,.0f} requests"))
-    rep.add(Row("6", f"last {n} days: floor ({flo.last['pages']} pages)", fmt.seconds(f_s),
-                "1.00x"))
-    rep.add(Row("6", f"re-sync last {n} days into the empty warehouse",
-                f"{fmt.seconds(e_s)}, {e_req:,.0f} requests", fmt.ratio(e_s, f_s)))
-    rep.add(Row("6", f"re-sync last {n} days into the year's warehouse (time)",
-                f"{fmt.seconds(i_s)}", fmt.ratio(i_s, f_s), "≤ 2x empty",
-                f"{i_s / e_s:.2f}x — {fmt.verdict(i_s <= 2 * e_s)}"))
+    rep.add(
+        Row(
+            "6",
+            f"year built once: {year.days} days x ~{plan.year_calls_per_day} calls/day "
+            f"({int(built['calls']) + int(built['rejected']):,} calls)",
+            f"{fmt.seconds(float(built['seconds']))}, {year_req:,.0f} requests",
+        )
+    )
+    rep.add(
+        Row("6", f"last {n} days: floor ({flo.last['pages']} pages)", fmt.seconds(f_s), "1.00x")
+    )
+    rep.add(
+        Row(
+            "6",
+            f"re-sync last {n} days into the empty warehouse",
+            f"{fmt.seconds(e_s)}, {e_req:,.0f} requests",
+            fmt.ratio(e_s, f_s),
+        )
+    )
+    rep.add(
+        Row(
+            "6",
+            f"re-sync last {n} days into the year's warehouse (time)",
+            f"{fmt.seconds(i_s)}",
+            fmt.ratio(i_s, f_s),
+            "≤ 2x empty",
+            f"{i_s / e_s:.2f}x — {fmt.verdict(i_s <= 2 * e_s)}",
+        )
+    )
     # Proportional: what the re-synced days need (as into an empty warehouse, and no more than
     # paging them day by day), whatever the warehouse already holds.
     pages = int(flo.last["pages"])
     ok = i_req <= 1.25 * e_req and i_req <= 2 * pages
-    rep.add(Row("6", f"re-sync last {n} days into the year's warehouse (requests)",
-                f"{i_req:,.0f} (empty: {e_req:,.0f}; floor pages: {pages}; whole year: "
-                f"{year_req:,.0f}, {pro_rata:,.1f} pro rata)", "",
-                "∝ re-synced days", fmt.verdict(ok)))
+    rep.add(
+        Row(
+            "6",
+            f"re-sync last {n} days into the year's warehouse (requests)",
+            f"{i_req:,.0f} (empty: {e_req:,.0f}; floor pages: {pages}; whole year: "
+            f"{year_req:,.0f}, {pro_rata:,.1f} pro rata)",
+            "",
+            "∝ re-synced days",
+            fmt.verdict(ok),
+        )
+    )
 
 
 TICK_TARGET = 2.5  # a scheduled tick within 2.5x the bare imports (issue 17)
@@ -268,14 +429,28 @@ def tick_rows(rep: Report, plan: Plan) -> None:
         floor = scenarios.import_floor(plan.runs)
         ticks = scenarios.tick(sim, plan.runs, window.start)
     i_s, t_s = floor.wall, ticks.wall
-    rep.add(Row("11", '`python -c "import dagster, duckdb, pyarrow, httpx"`: the import floor',
-                fmt.seconds(i_s), "1.00x"))
-    rep.add(Row("11", f"scheduled tick: plain `calllogs sync`, warm instance, {plan.assistants} "
-                f"assistants x {window.days} days of history",
-                fmt.seconds(t_s), fmt.ratio(t_s, i_s), f"≤ {TICK_TARGET}x imports",
-                fmt.verdict(t_s <= TICK_TARGET * i_s)))
-    rep.add(Row("11", "  Dagster events written by a tick",
-                f"{ticks.median('dagster_events'):,.0f}"))
+    rep.add(
+        Row(
+            "11",
+            '`python -c "import dagster, duckdb, pyarrow, httpx"`: the import floor',
+            fmt.seconds(i_s),
+            "1.00x",
+        )
+    )
+    rep.add(
+        Row(
+            "11",
+            f"scheduled tick: plain `calllogs sync`, warm instance, {plan.assistants} "
+            f"assistants x {window.days} days of history",
+            fmt.seconds(t_s),
+            fmt.ratio(t_s, i_s),
+            f"≤ {TICK_TARGET}x imports",
+            fmt.verdict(t_s <= TICK_TARGET * i_s),
+        )
+    )
+    rep.add(
+        Row("11", "  Dagster events written by a tick", f"{ticks.median('dagster_events'):,.0f}")
+    )
 
 
 def new_assistant_rows(rep: Report, plan: Plan) -> None:
@@ -287,22 +462,48 @@ def new_assistant_rows(rep: Report, plan: Plan) -> None:
         calls_per_day=plan.year_calls_per_day, seed=plan.seed,
     )  # fmt: skip
     n, days = cost.assistants - 1, cost.history_days
-    rep.add(Row("9", f"build: {n} assistants x {days} days of history",
-                f"{cost.build.requests:,} requests, {fmt.seconds(cost.build.seconds)}"))
-    rep.add(Row("9", "the new assistant's history alone (fresh warehouse)",
-                f"{cost.new_alone.requests:,} requests, {fmt.seconds(cost.new_alone.seconds)}"))
-    rep.add(Row("9", f"the other {n} assistants' lookback alone (the next tick)",
-                f"{cost.others_lookback.requests:,} requests, "
-                f"{fmt.seconds(cost.others_lookback.seconds)}"))
-    rep.add(Row("9", f"everyone's history from scratch ({n + 1} assistants)",
-                f"{cost.everyone.requests:,} requests, {fmt.seconds(cost.everyone.seconds)}"))
+    rep.add(
+        Row(
+            "9",
+            f"build: {n} assistants x {days} days of history",
+            f"{cost.build.requests:,} requests, {fmt.seconds(cost.build.seconds)}",
+        )
+    )
+    rep.add(
+        Row(
+            "9",
+            "the new assistant's history alone (fresh warehouse)",
+            f"{cost.new_alone.requests:,} requests, {fmt.seconds(cost.new_alone.seconds)}",
+        )
+    )
+    rep.add(
+        Row(
+            "9",
+            f"the other {n} assistants' lookback alone (the next tick)",
+            f"{cost.others_lookback.requests:,} requests, "
+            f"{fmt.seconds(cost.others_lookback.seconds)}",
+        )
+    )
+    rep.add(
+        Row(
+            "9",
+            f"everyone's history from scratch ({n + 1} assistants)",
+            f"{cost.everyone.requests:,} requests, {fmt.seconds(cost.everyone.seconds)}",
+        )
+    )
     ok = cost.tick.requests <= cost.expected * 1.1 + 2
-    rep.add(Row("9", "hourly tick right after the new assistant appears",
-                f"{cost.tick.requests:,} requests, {fmt.seconds(cost.tick.seconds)}", "",
-                "∝ new history + others' lookback",
-                f"{cost.tick.requests} vs {cost.expected} "
-                f"({cost.tick.requests / max(1, cost.everyone.requests):.0%} of everyone's) — "
-                f"{fmt.verdict(ok)}"))
+    rep.add(
+        Row(
+            "9",
+            "hourly tick right after the new assistant appears",
+            f"{cost.tick.requests:,} requests, {fmt.seconds(cost.tick.seconds)}",
+            "",
+            "∝ new history + others' lookback",
+            f"{cost.tick.requests} vs {cost.expected} "
+            f"({cost.tick.requests / max(1, cost.everyone.requests):.0%} of everyone's) — "
+            f"{fmt.verdict(ok)}",
+        )
+    )
 
 
 def audit_rows(rep: Report, plan: Plan) -> None:
@@ -314,17 +515,34 @@ def audit_rows(rep: Report, plan: Plan) -> None:
         seed=plan.seed,
     )  # fmt: skip
     n, months = cost.assistants, cost.months
-    rep.add(Row("10", f"`calllogs audit`, {n} assistants x {cost.history_days} days, all match",
-                f"{cost.matching.requests:,} requests, {fmt.seconds(cost.matching.seconds)}", "",
-                "∝ assistants x months",
-                f"{cost.matching.requests} vs {n} x {months} — "
-                f"{fmt.verdict(cost.matching.requests <= n * months)}"))
-    rep.add(Row("10", f"  … after {n} late calls into old days: found, re-synced, recounted",
-                f"{cost.repair.requests:,} requests, {fmt.seconds(cost.repair.seconds)}", "",
-                "+ differing days x log(days)",
-                f"{cost.repair.requests - cost.matching.requests} more requests for {n} days"))
-    rep.add(Row("10", "  … the next audit",
-                f"{cost.after.requests:,} requests, {fmt.seconds(cost.after.seconds)}"))
+    rep.add(
+        Row(
+            "10",
+            f"`calllogs audit`, {n} assistants x {cost.history_days} days, all match",
+            f"{cost.matching.requests:,} requests, {fmt.seconds(cost.matching.seconds)}",
+            "",
+            "∝ assistants x months",
+            f"{cost.matching.requests} vs {n} x {months} — "
+            f"{fmt.verdict(cost.matching.requests <= n * months)}",
+        )
+    )
+    rep.add(
+        Row(
+            "10",
+            f"  … after {n} late calls into old days: found, re-synced, recounted",
+            f"{cost.repair.requests:,} requests, {fmt.seconds(cost.repair.seconds)}",
+            "",
+            "+ differing days x log(days)",
+            f"{cost.repair.requests - cost.matching.requests} more requests for {n} days",
+        )
+    )
+    rep.add(
+        Row(
+            "10",
+            "  … the next audit",
+            f"{cost.after.requests:,} requests, {fmt.seconds(cost.after.seconds)}",
+        )
+    )
 
 
 NORMALISER_TARGET_S = 0.5  # per 100k calls: "well under a second" (issue 5), read as half of one
@@ -333,31 +551,50 @@ NORMALISER_TARGET_S = 0.5  # per 100k calls: "well under a second" (issue 5), re
 def normaliser_rows(rep: Report, plan: Plan, floor_calls_per_s: float) -> None:
     thr = scenarios.normaliser(plan.normaliser_calls, plan.runs)
     per_100k = thr.seconds * 100_000 / max(1, thr.calls)
-    rep.add(Row("7", f"normaliser, one call ({thr.calls:,} calls, {thr.utterances:,} utterances of "
-                "normalize_throughput's generator)",
-                f"{per_100k:.2f} s per 100k calls ({fmt.rate(thr.calls, thr.seconds, 'calls')}, "
-                f"{fmt.rate(thr.utterances, thr.seconds, 'utterances')})",
-                fmt.ratio(thr.calls / thr.seconds, floor_calls_per_s),
-                f"≤ {NORMALISER_TARGET_S} s per 100k",
-                fmt.verdict(per_100k <= NORMALISER_TARGET_S)))
-    rep.add(Row("7", "  the same calls in 1,000-call pieces, as the extractor normalises them",
-                f"{thr.pieces_seconds * 100_000 / max(1, thr.calls):.2f} s per 100k calls",
-                fmt.ratio(thr.calls / thr.pieces_seconds, floor_calls_per_s)))
+    rep.add(
+        Row(
+            "7",
+            f"normaliser, one call ({thr.calls:,} calls, {thr.utterances:,} utterances of "
+            "normalize_throughput's generator)",
+            f"{per_100k:.2f} s per 100k calls ({fmt.rate(thr.calls, thr.seconds, 'calls')}, "
+            f"{fmt.rate(thr.utterances, thr.seconds, 'utterances')})",
+            fmt.ratio(thr.calls / thr.seconds, floor_calls_per_s),
+            f"≤ {NORMALISER_TARGET_S} s per 100k",
+            fmt.verdict(per_100k <= NORMALISER_TARGET_S),
+        )
+    )
+    rep.add(
+        Row(
+            "7",
+            "  the same calls in 1,000-call pieces, as the extractor normalises them",
+            f"{thr.pieces_seconds * 100_000 / max(1, thr.calls):.2f} s per 100k calls",
+            fmt.ratio(thr.calls / thr.pieces_seconds, floor_calls_per_s),
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.run",
-                                     description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.run", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="smaller smoke version, 1 run")
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile one library sync into bench-results/profile.txt")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one library sync into bench-results/profile.txt",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip the dlt peer (8)")
     parser.add_argument("--seed", type=int, default=FULL.seed)
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
-    plan = replace(plan, seed=args.seed, peer=not args.no_peer, profile=args.profile,
-                   runs=args.runs or plan.runs)
+    plan = replace(
+        plan,
+        seed=args.seed,
+        peer=not args.no_peer,
+        profile=args.profile,
+        runs=args.runs or plan.runs,
+    )
     if plan.runs < 1:
         parser.error("--runs must be at least 1")
     began = time.perf_counter()

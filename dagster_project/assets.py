@@ -20,6 +20,7 @@ from dagster_project.run_plan import SyncRunConfig, plan_of_run
 from pipeline import checks
 from pipeline.checks import CheckOutcome
 from pipeline.client import make_client
+from pipeline.load import load_lake_into_warehouse
 from pipeline.outcome import (
     FAILED,
     day_statuses,
@@ -29,7 +30,7 @@ from pipeline.outcome import (
     with_status,
 )
 from pipeline.sqlfiles import read_sql
-from pipeline.sync import ExtractReport, extract_to_lake, load_lake_into_warehouse
+from pipeline.sync import ExtractReport, extract_to_lake
 from pipeline.wording import count
 
 API_POOL = "call_logs_api"

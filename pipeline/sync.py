@@ -1,4 +1,4 @@
-"""The two stages of a sync, as plain functions: API → lake, then lake → warehouse.
+"""The first stage of a sync, as a plain function: API → lake (``pipeline.load`` is the second).
 
 Dagster assets call these (one stage per asset); benchmarks and tests call them directly.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -28,20 +28,16 @@ from pipeline.normalize import NormalizedBatch, normalize_records
 from pipeline.outcome import (
     FAILED,
     AssistantOutcome,
-    assistant_rows,
     concerns_everyone,
-    failure_rows,
     with_status,
 )
 from pipeline.privacy import phone_hash_key
+from pipeline.progress import OverallProgress, Progress
 from pipeline.schemas import SYNC_WINDOWS_SCHEMA, UNREADABLE_WINDOWS_SCHEMA
-from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
-from pipeline.windows import days_between, floor_ms, midnight
+from pipeline.windows import floor_ms, midnight
 from pipeline.wording import count
 
 log = logging.getLogger(__name__)
-
-Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -338,46 +334,6 @@ def unreadable_table(
     )
 
 
-class OverallProgress:
-    """``done/total assistant-days`` with an ETA, at most every ``every_s`` and at the end."""
-
-    def __init__(self, total: int, *, every_s: float = 10.0) -> None:
-        self.total = total
-        self.done = 0
-        self._every = every_s
-        self._began = time.monotonic()
-        self._last = self._began
-        self._lock = threading.Lock()
-
-    def day_done(self, emit: Progress) -> None:
-        with self._lock:
-            self.done += 1
-            now = time.monotonic()
-            if self.done < self.total and now - self._last < self._every:
-                return
-            self._last = now
-            line = self.line(now - self._began)
-        emit(line)
-
-    def line(self, elapsed: float) -> str:
-        share = self.done / self.total if self.total else 1.0
-        left = elapsed / share - elapsed if share else 0.0
-        eta = "done" if self.done >= self.total else f"ETA {_duration(left)}"
-        return (
-            f"progress: {self.done}/{self.total} assistant-days ({share:.0%}), "
-            f"{_duration(elapsed)} elapsed, {eta}"
-        )
-
-
-def _duration(seconds: float) -> str:
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole}s"
-    if whole < 3600:
-        return f"{whole // 60}m{whole % 60:02d}s"
-    return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
-
-
 def _progress_line(part: PartitionReport) -> str:
     extra = f", {part.rejected} rejected" if part.rejected else ""
     if part.unreadable:
@@ -393,81 +349,3 @@ def _progress_line(part: PartitionReport) -> str:
 def _requests(number: int) -> str:
     # A day read in one window with its neighbours has no request of its own.
     return count(number, "request") if number else "read with the days around it"
-
-
-def load_lake_into_warehouse(
-    lake: Lake,
-    warehouse: Warehouse,
-    start_day: date,
-    end_day: date,
-    *,
-    outcomes: Sequence[AssistantOutcome] | None = None,
-    run_id: str | None = None,
-    batch_rows: int = 50_000,
-) -> LoadStats:
-    """Replace warehouse rows and metrics of lake partitions in ``[start_day, end_day)``.
-
-    With ``outcomes`` (what the run's extraction did) exactly the partitions it synced are
-    loaded, its failures are recorded in ``sync_failures`` and its assistants in ``assistants``;
-    without, every lake partition of the range is loaded. Partitions are loaded in transactions of
-    about ``batch_rows`` rows (calls + utterances), so memory stays flat however long the range;
-    each partition is replaced whole within one of them.
-    """
-    if outcomes is None:
-        keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
-    else:
-        keys = sorted({(day, o.assistant_id) for o in outcomes for day in o.synced_days})
-    warehouse.ensure_schema()
-    began = time.monotonic()
-    partitions = calls = utterances = rejected = 0
-    pending: list[PartitionLoad] = []
-    pending_rows = 0
-    for index, (day, assistant) in enumerate(keys):
-        load = _partition_load(lake, day, assistant)
-        pending.append(load)
-        pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
-        if pending_rows < batch_rows and index < len(keys) - 1:
-            continue
-        stats = warehouse.load_partitions(pending)
-        partitions += stats.partitions
-        calls += stats.calls
-        utterances += stats.utterances
-        rejected += stats.rejected
-        pending, pending_rows = [], 0
-    if outcomes is not None:
-        warehouse.record_outcome(failure_rows(outcomes, run_id), assistant_rows(outcomes))
-    return LoadStats(
-        partitions=partitions,
-        calls=calls,
-        utterances=utterances,
-        rejected=rejected,
-        seconds=time.monotonic() - began,
-    )
-
-
-def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
-    def read(table: str) -> pa.Table:
-        data = lake.read_partition(table, day, assistant_id)
-        if data is None:
-            raise ConfigError(
-                f"lake partition {table}/{day}/{assistant_id} is missing while its sync record "
-                "exists; rerun the sync for that day to rewrite it"
-            )
-        return data
-
-    window = read("sync_windows").to_pylist()[0]
-    # Partitions written before unreadable windows were recorded have none.
-    unreadable = lake.read_partition("unreadable_windows", day, assistant_id)
-    return PartitionLoad(
-        call_date=day,
-        assistant_id=assistant_id,
-        call_logs=read("call_logs"),
-        transcripts=read("transcripts"),
-        rejected_logs=read("rejected_logs"),
-        window_end=window["window_end"],
-        api_total=int(window["api_total"]),
-        verified_calls=int(window["verified_calls"]),
-        requests=int(window["requests"]),
-        extracted_at=window["synced_at"],
-        unreadable_windows=unreadable,
-    )

@@ -19,7 +19,8 @@ import pytest
 from pipeline.client import make_client
 from pipeline.config import Settings
 from pipeline.lake import Lake
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse
+from pipeline.load import load_lake_into_warehouse
+from pipeline.sync import extract_to_lake
 from pipeline.timeparse import parse_timestamp
 from pipeline.warehouse import Warehouse
 from simulator import SimulatorConfig, SimulatorServer

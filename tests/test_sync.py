@@ -14,8 +14,9 @@ from pipeline.client import CallLogsClient, make_client
 from pipeline.config import Secret, Settings
 from pipeline.incremental import plan_from_warehouse
 from pipeline.lake import Lake
+from pipeline.load import load_lake_into_warehouse
 from pipeline.retry import RetryPolicy
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse
+from pipeline.sync import extract_to_lake
 from pipeline.warehouse import Warehouse
 from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.helpers import assert_warehouse_equals_truth, truth_calls, warehouse_rows
@@ -197,7 +198,7 @@ def test_progress_lines_read_as_plain_english() -> None:
 
 
 def test_the_overall_line_estimates_what_is_left() -> None:
-    from pipeline.sync import OverallProgress
+    from pipeline.progress import OverallProgress
 
     overall = OverallProgress(total=700)
     overall.done = 70

@@ -15,7 +15,8 @@ from dagster_project.run_plan import ASSET_WITH_PLAN
 from dagster_project.schedules import build_audit_schedule
 from pipeline.client import make_client
 from pipeline.config import Settings
-from pipeline.sync import extract_to_lake, load_lake_into_warehouse
+from pipeline.load import load_lake_into_warehouse
+from pipeline.sync import extract_to_lake
 from simulator import SimulatorConfig, SimulatorServer
 from tests.simulator_client import FROZEN_NOW
 
