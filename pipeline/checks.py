@@ -78,7 +78,7 @@ REGISTRY: tuple[Check, ...] = (
         warn_only=True,
         sql="checks/unknown_call_status.sql",
         ok="every status is a documented one",
-        bad="{n} undocumented status value(s); extend the metrics if the platform added one",
+        bad="undocumented status values: {n}; extend the metrics if the platform added one",
     ),
     Check(
         "ended_after_started",
@@ -86,7 +86,7 @@ REGISTRY: tuple[Check, ...] = (
         "No call of the run's partitions ends before it starts.",
         sql="checks/ended_before_started.sql",
         ok="no call ends before it starts",
-        bad="{n} call(s) end before they start",
+        bad="calls ending before they start: {n}",
     ),
     Check(
         "stale_non_final",
@@ -96,7 +96,7 @@ REGISTRY: tuple[Check, ...] = (
         warn_only=True,
         sql="checks/stale_non_final.sql",
         ok="no call has been in progress for more than {older_than}",
-        bad="{n} call(s) still initiated/answered after {older_than}",
+        bad="calls still initiated/answered after {older_than}: {n}",
     ),
 )
 
@@ -260,7 +260,7 @@ def schema_drift(new_fields: Iterable[str]) -> CheckOutcome:
         description=(
             "no undocumented fields beyond the known ones"
             if not fields
-            else f"new API field(s) kept in `extra`: {', '.join(fields)}"
+            else f"new API fields kept in `extra`: {', '.join(fields)}"
         ),
         warn_only=True,
         failing=len(fields),

@@ -23,6 +23,7 @@ import pyarrow as pa
 from pipeline.normalize.promote import promote_fields
 from pipeline.schemas import PROMOTED_FIELDS
 from pipeline.sqlfiles import read_sql
+from pipeline.wording import count
 
 LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ def _promote_fields(con: duckdb.DuckDBPyConnection, recompute: Sequence[str]) ->
         con.execute(read_sql(step))
     con.execute(read_sql("migrations/seed_call_status_history.sql"))
     LOGGER.info(
-        "warehouse: moved %s out of extra on %d day(s)", ", ".join(PROMOTED_FIELDS), len(days)
+        "warehouse: moved %s out of extra on %s",
+        ", ".join(PROMOTED_FIELDS),
+        count(len(days), "day"),
     )
 
 

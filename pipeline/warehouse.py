@@ -196,7 +196,9 @@ class Warehouse:
                 con.execute(read_sql(step))
 
         with self._connection(read_only=False) as con:
-            self._in_transaction(con, f"loading {len(latest)} partition(s)", lambda: run_load(con))
+            self._in_transaction(
+                con, f"loading {count(len(latest), 'partition')}", lambda: run_load(con)
+            )
         self._schema_ready = True
         return LoadStats(
             partitions=len(latest),
@@ -491,7 +493,9 @@ def _conformed(table: pa.Table, schema: pa.Schema, what: str) -> pa.Table:
     """``table`` with exactly ``schema``'s columns, in its order and types."""
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
-        raise WarehouseError(f"{what} lacks column(s) {', '.join(missing)}; build it with {schema}")
+        raise WarehouseError(
+            f"{what} lacks the columns {', '.join(missing)}; build it with {schema}"
+        )
     try:
         return table.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
@@ -509,7 +513,7 @@ def _check_partition(table: pa.Table, load: PartitionLoad, what: str) -> None:
     if strays.num_rows:
         first = strays.slice(0, 1).to_pylist()[0]
         raise WarehouseError(
-            f"{what} holds {strays.num_rows} row(s) of another partition (first: call_date="
+            f"{what} holds {count(strays.num_rows, 'row')} of another partition (first: call_date="
             f"{first['call_date']}, assistant_id={first['assistant_id']}); split rows by the UTC "
             "day of started_at before loading"
         )

@@ -213,9 +213,7 @@ def end_reasons(assistant: AssistantData, window: ReportWindow) -> Chart:
     spec = _base(title, window) | {
         "height": 20 * max(len(reasons), 1),
         "data": {
-            "values": [
-                {"reason": row["call_end_reason"], "calls": row["calls"]} for row in reasons
-            ]
+            "values": [{"reason": row["call_end_reason"], "calls": row["calls"]} for row in reasons]
         },
         "mark": {"type": "bar", "tooltip": True, "color": "#6c5ce7"},
         "encoding": {
@@ -306,8 +304,7 @@ def dead_air(assistant: AssistantData, window: ReportWindow) -> Chart:
     return Chart(
         "dead_air",
         title,
-        f"{title}, {_period(window)}: {count_text(total)} calls answered whose agent never "
-        "joined",
+        f"{title}, {_period(window)}: {count_text(total)} calls answered whose agent never joined",
         ("day", "dead-air calls"),
         tuple((value["day"], count_text(value["calls"])) for value in values),
         spec if values else None,
