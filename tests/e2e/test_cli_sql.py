@@ -116,6 +116,13 @@ def press_ctrl_c_until(process: subprocess.Popen[Any], done: Callable[[], bool])
     raise AssertionError(f"Ctrl-C did not cancel the query within 20 s; signals: {masks}")
 
 
+def ctrl_c_reaches_it() -> None:
+    """In the child before exec: SIGINT as a terminal's foreground job has it. A suite started in
+    the background (``cmd &`` in a script) passes SIGINT on ignored, and Python then never turns
+    it into KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Terminal:
     """``calllogs sql`` at a pseudo-terminal, as a person types at it."""
 
@@ -128,6 +135,7 @@ class Terminal:
             stderr=slave,
             env=sql_env(data),
             cwd=data.parent,
+            preexec_fn=ctrl_c_reaches_it,  # noqa: PLW1509 - one signal call, no lock taken
         )
         os.close(slave)
         self.seen = ""
@@ -193,6 +201,7 @@ def test_ctrl_c_on_a_one_shot_query_is_one_line_and_exit_130(data_dir: Path) -> 
         stderr=subprocess.PIPE,
         text=True,
         cwd=data_dir.parent,
+        preexec_fn=ctrl_c_reaches_it,  # noqa: PLW1509 - one signal call, no lock taken
     )
     try:
         wait_until_querying(process, data_dir)
