@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Sequence
 from datetime import date
 
 import pyarrow as pa
@@ -36,27 +37,32 @@ def load_lake_into_warehouse(
         keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
     else:
         keys = sorted({(day, o.assistant_id) for o in outcomes for day in o.synced_days})
-    stats = warehouse.load_batches(_batches(lake, keys, batch_rows))
-    if outcomes is not None:
-        warehouse.record_outcome(failure_rows(outcomes, run_id), assistant_rows(outcomes))
-    return stats
-
-
-def _batches(
-    lake: Lake, keys: Sequence[tuple[date, str]], batch_rows: int
-) -> Iterator[list[PartitionLoad]]:
-    """The partitions read from the lake, in batches of about ``batch_rows`` calls + utterances."""
+    warehouse.ensure_schema()
+    began = time.monotonic()
+    partitions = calls = utterances = rejected = 0
     pending: list[PartitionLoad] = []
     pending_rows = 0
-    for day, assistant in keys:
+    for index, (day, assistant) in enumerate(keys):
         load = _partition_load(lake, day, assistant)
         pending.append(load)
         pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
-        if pending_rows >= batch_rows:
-            yield pending
-            pending, pending_rows = [], 0
-    if pending:
-        yield pending
+        if pending_rows < batch_rows and index < len(keys) - 1:
+            continue
+        stats = warehouse.load_partitions(pending)
+        partitions += stats.partitions
+        calls += stats.calls
+        utterances += stats.utterances
+        rejected += stats.rejected
+        pending, pending_rows = [], 0
+    if outcomes is not None:
+        warehouse.record_outcome(failure_rows(outcomes, run_id), assistant_rows(outcomes))
+    return LoadStats(
+        partitions=partitions,
+        calls=calls,
+        utterances=utterances,
+        rejected=rejected,
+        seconds=time.monotonic() - began,
+    )
 
 
 def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:

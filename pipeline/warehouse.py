@@ -11,15 +11,13 @@ opening one retries on DuckDB's lock error with exponential backoff and jitter u
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import logging
 import os
 import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -29,6 +27,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipeline.config import DEFAULT_DUCKDB_MEMORY_LIMIT
 from pipeline.errors import QueryCancelled, WarehouseError
 from pipeline.migrations import migrate
 from pipeline.querystream import QueryStream
@@ -161,7 +160,11 @@ class Warehouse:
     """One DuckDB file. Every method opens its own short-lived connection and closes it."""
 
     def __init__(
-        self, path: Path, *, lock_timeout_s: float = 300.0, memory_limit: str = "128MB"
+        self,
+        path: Path,
+        *,
+        lock_timeout_s: float = 300.0,
+        memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT,
     ) -> None:
         self.path = Path(path).absolute()
         self.lock_timeout_s = lock_timeout_s
@@ -183,45 +186,32 @@ class Warehouse:
 
         A partition listed twice is loaded once, with its last version.
         """
-        return self.load_batches([loads])
-
-    def load_batches(self, batches: Iterable[Sequence[PartitionLoad]]) -> LoadStats:
-        """Each batch of partitions as :meth:`load_partitions` loads it, in a transaction of its
-        own, all on one connection: closing a connection checkpoints the database, once here
-        instead of once a batch. ``batches`` may be a generator (read while the writer lock is
-        held), so memory holds one batch at a time."""
         started = time.perf_counter()
-        total = LoadStats(0, 0, 0, 0, 0.0)
-        with self._connection(read_only=False) as con:
-            if not self._schema_ready:  # also when there is nothing to load: the tables exist
-                self._in_transaction(con, "creating the schema", lambda: self._apply_schema(con))
-                self._schema_ready = True
-            for loads in batches:
-                latest = {(load.call_date, load.assistant_id): load for load in loads}
-                if not latest:
-                    continue
-                incoming = _incoming_tables(list(latest.values()))
-                self._in_transaction(
-                    con,
-                    f"loading {count(len(latest), 'partition')}",
-                    functools.partial(self._run_load, con, incoming),
-                )
-                total = LoadStats(
-                    partitions=total.partitions + len(latest),
-                    calls=total.calls + incoming["incoming_call_logs"].num_rows,
-                    utterances=total.utterances + incoming["incoming_transcripts"].num_rows,
-                    rejected=total.rejected + incoming["incoming_rejected_logs"].num_rows,
-                    seconds=0.0,
-                )
-                for name in incoming:
-                    con.unregister(name)
-        return dataclasses.replace(total, seconds=time.perf_counter() - started)
+        latest = {(load.call_date, load.assistant_id): load for load in loads}
+        if not latest:
+            return LoadStats(0, 0, 0, 0, time.perf_counter() - started)
+        incoming = _incoming_tables(list(latest.values()))
 
-    def _run_load(self, con: duckdb.DuckDBPyConnection, incoming: dict[str, pa.Table]) -> None:
-        for name, table in incoming.items():
-            con.register(name, table)  # a view over the Arrow data, scanned, never copied
-        for step in LOAD_STEPS:
-            con.execute(read_sql(step))
+        def run_load(con: duckdb.DuckDBPyConnection) -> None:
+            if not self._schema_ready:
+                self._apply_schema(con)
+            for name, table in incoming.items():
+                con.register(name, table)  # a view over the Arrow data, scanned, never copied
+            for step in LOAD_STEPS:
+                con.execute(read_sql(step))
+
+        with self._connection(read_only=False) as con:
+            self._in_transaction(
+                con, f"loading {count(len(latest), 'partition')}", lambda: run_load(con)
+            )
+        self._schema_ready = True
+        return LoadStats(
+            partitions=len(latest),
+            calls=incoming["incoming_call_logs"].num_rows,
+            utterances=incoming["incoming_transcripts"].num_rows,
+            rejected=incoming["incoming_rejected_logs"].num_rows,
+            seconds=time.perf_counter() - started,
+        )
 
     def record_outcome(self, failures: pa.Table, assistants: pa.Table) -> None:
         """Record what a run could not sync and what it learnt of each assistant (one transaction).

@@ -54,7 +54,7 @@ def test_defaults_when_nothing_is_set() -> None:
     settings = Settings.from_env({})
     assert settings.api_url == "" and not settings.api_key and settings.assistant_ids is None
     assert settings.start_date == date(2025, 1, 1) and settings.lookback_hours == 48
-    assert settings.duckdb_memory_limit == "128MB" and settings.schedule_cron == "0 * * * *"
+    assert settings.duckdb_memory_limit == "96MB" and settings.schedule_cron == "0 * * * *"
     assert settings.s3_endpoint_url is None and settings.lake_url is None
 
 
