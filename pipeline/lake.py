@@ -81,9 +81,8 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from pipeline.errors import LakeError
-from pipeline.normalize.promote import lacks_promoted_fields, with_promoted_fields
 from pipeline.redaction import has_credentials, redact
-from pipeline.schemas import LAKE_TABLES
+from pipeline.schemas import LAKE_TABLES, PROMOTED_FIELDS
 
 if TYPE_CHECKING:
     from pipeline.normalize import NormalizedBatch
@@ -399,8 +398,11 @@ class Lake:
                 stored = stored_or_none
         except (OSError, pa.ArrowException) as error:
             raise _lake_error("read", path, error) from None
-        if table == "call_logs" and lacks_promoted_fields(stored):
-            stored = with_promoted_fields(stored)  # written before those fields had columns
+        if table == "call_logs" and not set(PROMOTED_FIELDS) <= set(stored.column_names):
+            # written before those fields had columns; the normaliser only for such a file
+            from pipeline.normalize.promote import with_promoted_fields  # noqa: PLC0415
+
+            stored = with_promoted_fields(stored)
         count = stored.num_rows
         columns = {
             "call_date": pa.repeat(pa.scalar(day, type=pa.date32()), count),

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from pipeline.normalize.promote import promote_fields
 from pipeline.schemas import PROMOTED_FIELDS
 from pipeline.sqlfiles import read_sql
 from pipeline.wording import count
@@ -39,14 +38,16 @@ def migrate(con: duckdb.DuckDBPyConnection, *, recompute: Sequence[str]) -> list
 
 
 def _promote_fields(con: duckdb.DuckDBPyConnection, recompute: Sequence[str]) -> None:
+    # Imported here: the normaliser (and the pandas pyarrow loads with it) only for a migration,
+    # not for every process that opens a warehouse.
+    from pipeline.normalize.promote import promote_fields  # noqa: PLC0415
+
     _run_script(con, "migrations/add_promoted_columns.sql")
-    days = [row[0] for row in con.execute("SELECT DISTINCT call_date FROM call_logs").fetchall()]
+    days = [row[0] for row in con.execute(read_sql("migrations/call_days.sql")).fetchall()]
+    calls_of_day = read_sql("migrations/calls_of_day.sql")
     fill = read_sql("migrations/fill_promoted_columns.sql")
-    for day in sorted(days):  # a day at a time keeps memory flat however long the history
-        stored = con.sql(
-            "SELECT room_name, CAST(extra AS VARCHAR) AS extra FROM call_logs WHERE call_date = ?",
-            params=[day],
-        ).to_arrow_table()
+    for day in days:  # a day at a time keeps memory flat however long the history
+        stored = con.sql(calls_of_day, params={"day": day}).to_arrow_table()
         columns, extra = promote_fields(stored["extra"])
         promoted = pa.table({"room_name": stored["room_name"], **columns, "extra": extra})
         con.register("promoted_calls", promoted)
@@ -66,10 +67,8 @@ def _promote_fields(con: duckdb.DuckDBPyConnection, recompute: Sequence[str]) ->
 
 
 def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND column_name = ?",
-        [table, column],
-    ).fetchone()
+    params = {"table_name": table, "column_name": column}
+    found = con.execute(read_sql("migrations/has_column.sql"), params).fetchone()
     return bool(found and found[0])
 
 

@@ -32,11 +32,6 @@ _BUILDERS: Final[dict[str, Callable[[Sequence[object]], Column]]] = {
 }
 
 
-def lacks_promoted_fields(table: pa.Table) -> bool:
-    """Whether ``table`` (call_logs rows) was written before the promoted fields had columns."""
-    return any(name not in table.column_names for name in PROMOTED_FIELDS)
-
-
 def promote_fields(extra: pa.Array) -> tuple[dict[str, pa.Array], pa.Array]:
     """The promoted columns read from each row's ``extra`` JSON, and the ``extra`` left.
 
