@@ -22,11 +22,10 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 
-from benchmarks.common import SimSpec, Simulator, child_env, scratch
+from benchmarks.common import SimSpec, Simulator, calllogs_command, child_env, scratch
 
 
 @dataclass(frozen=True)
@@ -47,19 +46,11 @@ class AuditCost:
     after: Step
 
 
-def _requests(sim: Simulator) -> int:
-    with httpx.Client(base_url=sim.url, timeout=10) as client:
-        response = client.get("/_sim/stats")
-        response.raise_for_status()
-        return int(response.json()["call_log_requests"])
-
-
 def _calllogs(sim: Simulator, env: dict[str, str], args: list[str], timeout_s: float) -> Step:
-    script = Path(sys.executable).with_name("calllogs")
-    before = _requests(sim)
+    before = sim.call_log_requests()
     began = time.perf_counter()
     result = subprocess.run(
-        [str(script), *args], env=env, capture_output=True, text=True, timeout=timeout_s,
+        [*calllogs_command(), *args], env=env, capture_output=True, text=True, timeout=timeout_s,
         check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - began
@@ -67,7 +58,7 @@ def _calllogs(sim: Simulator, env: dict[str, str], args: list[str], timeout_s: f
         raise RuntimeError(f"calllogs {args[0]} failed (exit {result.returncode}): "
                            f"{result.stderr[-1500:]}")  # fmt: skip
     lines = result.stdout.strip().splitlines()
-    return Step(_requests(sim) - before, seconds, lines[-1] if lines else "")
+    return Step(sim.call_log_requests() - before, seconds, lines[-1] if lines else "")
 
 
 def _late_call(sim: Simulator, assistant_id: str, days_ago: int) -> None:

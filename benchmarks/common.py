@@ -164,6 +164,13 @@ class Simulator:
             **extra,
         }
 
+    def call_log_requests(self) -> int:
+        """How many call-log requests the simulator has answered so far (``/_sim/stats``)."""
+        with httpx.Client(base_url=self.url, timeout=10) as client:
+            response = client.get("/_sim/stats")
+            response.raise_for_status()
+            return int(response.json()["call_log_requests"])
+
     def truth(self, start_day: date, end_day: date, threads: int = 4) -> Truth:
         """What the API holds for days ``[start, end)``, from ``/_sim/truth`` per assistant-day."""
 
@@ -311,3 +318,9 @@ def scratch(prefix: str) -> Iterator[Path]:
     """A fresh temporary directory, removed afterwards."""
     with tempfile.TemporaryDirectory(prefix=f"calllogs-bench-{prefix}-") as name:
         yield Path(name)
+
+
+def calllogs_command() -> list[str]:
+    """``calllogs`` as this venv installed it (``python -m dagster_project.cli`` without it)."""
+    script = Path(sys.executable).with_name("calllogs")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dagster_project.cli"]

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
-
-from benchmarks.common import SimSpec, Simulator, child_env, scratch
+from benchmarks.common import SimSpec, Simulator, calllogs_command, child_env, scratch
 
 
 @dataclass(frozen=True)
@@ -48,24 +46,16 @@ class TickCost:
         return self.new_alone.requests + self.others_lookback.requests
 
 
-def _requests(sim: Simulator) -> int:
-    with httpx.Client(base_url=sim.url, timeout=10) as client:
-        response = client.get("/_sim/stats")
-        response.raise_for_status()
-        return int(response.json()["call_log_requests"])
-
-
 def _sync(sim: Simulator, data: Path, ids: list[str], start: str, timeout_s: float) -> Sync:
     import subprocess
 
-    script = Path(sys.executable).with_name("calllogs")
     env = child_env(
         {**sim.env(data), "CALL_LOGS_ASSISTANT_IDS": ",".join(ids), "CALL_LOGS_START_DATE": start}
     )
-    before = _requests(sim)
+    before = sim.call_log_requests()
     began = time.perf_counter()
     result = subprocess.run(
-        [str(script), "sync"], env=env, capture_output=True, text=True, timeout=timeout_s,
+        [*calllogs_command(), "sync"], env=env, capture_output=True, text=True, timeout=timeout_s,
         check=False,
     )  # fmt: skip
     seconds = time.perf_counter() - began
@@ -73,7 +63,7 @@ def _sync(sim: Simulator, data: Path, ids: list[str], start: str, timeout_s: flo
         raise RuntimeError(
             f"calllogs sync failed (exit {result.returncode}): {result.stderr[-1500:]}"
         )
-    return Sync(requests=_requests(sim) - before, seconds=seconds)
+    return Sync(requests=sim.call_log_requests() - before, seconds=seconds)
 
 
 def measure(

@@ -18,7 +18,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Measured, Simulator, child_env, median, run_measured, scratch
+from benchmarks.common import (
+    Measured,
+    Simulator,
+    calllogs_command,
+    child_env,
+    median,
+    run_measured,
+    scratch,
+)
 
 
 @dataclass(frozen=True)
@@ -123,8 +131,7 @@ def library(
 
 def cli(sim: Simulator, window: Window, runs: int, *, timeout_s: float = 600.0) -> Runs:
     """(3) ``calllogs sync --start --end`` as a whole process, fresh DAGSTER_HOME and data dir."""
-    script = Path(sys.executable).with_name("calllogs")
-    command = [str(script)] if script.exists() else _python("dagster_project.cli")
+    command = calllogs_command()
 
     def one() -> Measured:
         with scratch("cli") as work:
@@ -157,8 +164,7 @@ def tick(sim: Simulator, runs: int, start: date, *, timeout_s: float = 600.0) ->
     One untimed plain sync builds the warehouse and the instance (history from ``start``, a few
     days); each timed run is the next tick: the lookback again, as the schedule runs it.
     """
-    script = Path(sys.executable).with_name("calllogs")
-    command = [str(script)] if script.exists() else _python("dagster_project.cli")
+    command = calllogs_command()
     with scratch("tick") as work:
         data = work / "data"
         env = child_env(

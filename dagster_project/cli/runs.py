@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster_project.cli.output import EXIT_FAILED, EXIT_OK, error, progress, warn
@@ -45,13 +47,7 @@ def sync(args: argparse.Namespace) -> int:
         if problems:
             failed_runs.append(outcome.run_id)
     if failures:
-        runs = count(len(failed_runs), "Dagster run")
-        print(
-            f"calllogs: details: {runs} {', '.join(failed_runs)} in {home} (`make ui`), "
-            "or rerun with --verbose",
-            file=sys.stderr,
-            flush=True,
-        )
+        _details(failed_runs, home, ", or rerun with --verbose")
     else:
         print(f"runs are recorded in {home}; see them with `make ui`", file=sys.stderr, flush=True)
     return EXIT_OK if failures == 0 else EXIT_FAILED
@@ -124,15 +120,20 @@ def audit(args: argparse.Namespace) -> int:
         flush=True,
     )
     if failed_runs or still:
-        runs = count(len(failed_runs), "Dagster run")
         if failed_runs:
-            print(
-                f"calllogs: details: {runs} {', '.join(failed_runs)} in {home} (`make ui`)",
-                file=sys.stderr,
-                flush=True,
-            )
+            _details(failed_runs, home)
         return EXIT_FAILED
     return EXIT_OK
+
+
+def _details(run_ids: Sequence[str], home: Path, more: str = "") -> None:
+    """The closing pointer of a failed command: the Dagster runs that hold the details."""
+    runs = count(len(run_ids), "Dagster run")
+    print(
+        f"calllogs: details: {runs} {', '.join(run_ids)} in {home} (`make ui`){more}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _plan(args: argparse.Namespace, settings: Settings) -> SyncPlan:

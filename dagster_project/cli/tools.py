@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from dagster_project.cli.output import EXIT_FAILED, EXIT_OK, progress
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipeline.warehouse import Warehouse
 
 
 def doctor_command(args: argparse.Namespace) -> int:
@@ -71,12 +75,7 @@ def sql(args: argparse.Namespace) -> int:
     from pipeline.sqloptions import Output
     from pipeline.sqlshell import interactive, run_script
 
-    settings = Settings.from_env()
-    if not settings.warehouse_path.exists():
-        raise ConfigError(
-            f"no warehouse at {settings.warehouse_path}; run `calllogs sync` (or `make demo`) first"
-        )
-    warehouse = settings.warehouse()
+    warehouse = _existing_warehouse("run `calllogs sync` (or `make demo`) first")
     options = Output(args.format, max(args.max_rows, 0))
     if args.query is not None:
         run_script(warehouse, args.query, sys.stdout, options)
@@ -90,15 +89,21 @@ def sql(args: argparse.Namespace) -> int:
 def report(args: argparse.Namespace) -> int:
     from pipeline.report import build_report
 
-    settings = Settings.from_env()
-    if not settings.warehouse_path.exists():
-        raise ConfigError(
-            f"no warehouse at {settings.warehouse_path}; run `calllogs sync` first (or `calllogs "
-            "demo`, then `CALL_LOGS_DATA_DIR=demo-data calllogs report`)"
-        )
-    result = build_report(settings.warehouse(), args.out, days=args.days)
+    warehouse = _existing_warehouse(
+        "run `calllogs sync` first (or `calllogs demo`, then "
+        "`CALL_LOGS_DATA_DIR=demo-data calllogs report`)"
+    )
+    result = build_report(warehouse, args.out, days=args.days)
     print(result.summary(), flush=True)
     return EXIT_OK
+
+
+def _existing_warehouse(what_to_do: str) -> Warehouse:
+    """The configured warehouse, or one line saying there is none yet and what to do."""
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        raise ConfigError(f"no warehouse at {settings.warehouse_path}; {what_to_do}")
+    return settings.warehouse()
 
 
 def demo(args: argparse.Namespace) -> int:
