@@ -215,32 +215,10 @@ def warehouse_tables(
     params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
     totals = warehouse.query(read_sql("reports/daily_totals.sql"), params).to_pylist()
     for row in totals:
-        key = row["call_date"].isoformat()
         context.add_asset_metadata(
-            {
-                "calls": dg.MetadataValue.int(int(row["calls"])),
-                "answer_rate": dg.MetadataValue.float(float(row["answer_rate"] or 0.0)),
-                "sip_failure_calls": dg.MetadataValue.int(int(row["sip_failure_calls"])),
-                "in_progress_calls": dg.MetadataValue.int(int(row["in_progress_calls"])),
-                "talk_minutes": dg.MetadataValue.float(float(row["talk_minutes"] or 0.0)),
-                "outbound_calls": dg.MetadataValue.int(int(row["outbound_calls"] or 0)),
-                # a day without outbound calls has no rate; 0.0 would plot as a collapse
-                **(
-                    {}
-                    if row["outbound_answer_rate"] is None
-                    else {
-                        "outbound_answer_rate": dg.MetadataValue.float(
-                            float(row["outbound_answer_rate"])
-                        )
-                    }
-                ),
-                "billable_minutes": dg.MetadataValue.int(int(row["billable_minutes"] or 0)),
-                "agent_never_ready_calls": dg.MetadataValue.int(
-                    int(row["agent_never_ready_calls"] or 0)
-                ),
-            },
+            _daily_metadata(row),
             asset_key="daily_assistant_metrics",
-            partition_key=key,
+            partition_key=row["call_date"].isoformat(),
         )
     counts = warehouse.table_counts()
     loaded = {
@@ -275,6 +253,29 @@ def warehouse_tables(
             },
             allow_retries=False,
         )
+
+
+_DAILY_COUNTS = (
+    "calls",
+    "sip_failure_calls",
+    "in_progress_calls",
+    "outbound_calls",
+    "billable_minutes",
+    "agent_never_ready_calls",
+)
+
+
+def _daily_metadata(row: dict[str, Any]) -> dict[str, dg.MetadataValue]:
+    """One day's plotted numbers (``sql/reports/daily_totals.sql``, all assistants together)."""
+    metadata: dict[str, dg.MetadataValue] = {
+        name: dg.MetadataValue.int(int(row[name] or 0)) for name in _DAILY_COUNTS
+    }
+    metadata["answer_rate"] = dg.MetadataValue.float(float(row["answer_rate"] or 0.0))
+    metadata["talk_minutes"] = dg.MetadataValue.float(float(row["talk_minutes"] or 0.0))
+    if row["outbound_answer_rate"] is not None:  # none without outbound calls: 0.0 would plot
+        rate = float(row["outbound_answer_rate"])  # as a collapse
+        metadata["outbound_answer_rate"] = dg.MetadataValue.float(rate)
+    return metadata
 
 
 def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:

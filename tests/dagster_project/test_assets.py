@@ -101,6 +101,9 @@ def test_thirty_day_range_is_one_run_and_exact(sim: SimulatorServer, tmp_path: P
             if m.asset_key == dg.AssetKey("daily_assistant_metrics")
         ]
         assert all("answer_rate" in m.metadata for m in metrics)
+        plotted = {"outbound_calls", "outbound_answer_rate", "billable_minutes"}
+        plotted.add("agent_never_ready_calls")
+        assert all(plotted <= set(m.metadata) for m in metrics)  # every day has outbound calls
     checked = assert_warehouse_equals_truth(
         tmp_path / "warehouse.duckdb", sim, midnight(start), midnight(end)
     )
