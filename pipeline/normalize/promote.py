@@ -18,16 +18,15 @@ import pyarrow as pa
 from pipeline.jsontext import dumps_json
 from pipeline.normalize.columns import Column, bool_column, string_column, timestamp_column
 from pipeline.normalize.extra import UNCOERCED_KEY
-from pipeline.schemas import CALL_LOGS_SCHEMA, PROMOTED_FIELDS
+from pipeline.schemas import CALL_LOGS_SCHEMA, PROMOTED_FIELDS, UTC_TS
 
-_BUILDERS: Final[dict[str, Callable[[Sequence[object]], Column]]] = {
-    name: (
-        timestamp_column
-        if CALL_LOGS_SCHEMA.field(name).type == pa.timestamp("us", tz="UTC")
-        else bool_column
-        if CALL_LOGS_SCHEMA.field(name).type == pa.bool_()
-        else string_column
-    )
+# The normaliser's builder for each column type the promoted fields have (text otherwise).
+_BUILDER_OF_TYPE: Final[dict[pa.DataType, Callable[[Sequence[object]], Column]]] = {
+    UTC_TS: timestamp_column,
+    pa.bool_(): bool_column,
+}
+_BUILDERS: Final = {
+    name: _BUILDER_OF_TYPE.get(CALL_LOGS_SCHEMA.field(name).type, string_column)
     for name in PROMOTED_FIELDS
 }
 
