@@ -105,13 +105,19 @@ def library(
     data_dir: Path | None = None,
     extra_env: dict[str, str] | None = None,
     page_parallelism: int | None = None,
+    two_stage: bool = False,
     timeout_s: float = 600.0,
     what: str = "library sync",
 ) -> Runs:
-    """(2) ``extract_to_lake`` + ``load_lake_into_warehouse`` in a child; fresh dir unless given."""
+    """(2) ``sync_into_warehouse`` in a child (``two_stage``: extract, then load from the lake).
+
+    A fresh directory unless ``data_dir`` is given.
+    """
     args = list(window.args())
     if page_parallelism is not None:
         args += ["--page-parallelism", str(page_parallelism)]
+    if two_stage:
+        args.append("--two-stage")
 
     def into(directory: Path) -> Measured:
         return run_measured(

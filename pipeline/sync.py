@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -58,6 +58,20 @@ class PartitionReport:
     @property
     def unreadable_calls(self) -> int:
         return sum(u.api_count for u in self.unreadable)
+
+
+@dataclass(frozen=True)
+class StoredPartition:
+    """One partition as it was just written to the lake: what a load in the same process needs."""
+
+    report: PartitionReport
+    batch: NormalizedBatch
+    unreadable_windows: pa.Table  # UNREADABLE_WINDOWS_SCHEMA
+    window_end: datetime
+    synced_at: datetime
+
+
+OnStored = Callable[[StoredPartition], None]
 
 
 @dataclass
@@ -140,6 +154,7 @@ def extract_to_lake(
     now: datetime | None = None,
     options: ExtractOptions | None = None,
     progress: Progress | None = None,
+    on_stored: OnStored | None = None,
 ) -> ExtractReport:
     """Read every assistant's calls for its days and replace its lake partitions.
 
@@ -149,6 +164,10 @@ def extract_to_lake(
     converges, its retries exhausted) ends that assistant only: the report's ``outcomes`` say what
     each one did. An error that concerns everyone (the key, an unreachable API, the lake) stops
     the others at once and is raised.
+
+    ``on_stored`` is called with each partition right after it is in the lake, from the thread
+    that read it (``pipeline.streamed`` loads them into the warehouse meanwhile); an error it
+    raises stops the sync like any error that concerns everyone.
     """
     began = time.monotonic()
     settings.ensure_data_dir()
@@ -181,6 +200,7 @@ def extract_to_lake(
                         lake=lake,
                         report=report,
                         hash_key=hash_key,
+                        on_stored=on_stored,
                     )
                     for part in stored:
                         done.append(part)
@@ -238,6 +258,7 @@ def _extract_range(
     lake: Lake,
     hash_key: bytes | None,
     report: ExtractReport,
+    on_stored: OnStored | None,
 ) -> Iterator[PartitionReport]:
     """Each complete day of one assistant's range, stored in the lake as soon as it is verified."""
     pieces: list[DayPart] = []
@@ -248,10 +269,12 @@ def _extract_range(
         pieces.append(piece)
         if not piece.complete:
             continue
-        part = _store_day(pieces, NormalizedBatch.concat(batches), lake)
+        stored = _store_day(pieces, NormalizedBatch.concat(batches), lake)
         report.add_new_fields(batches)
         pieces, batches = [], []
-        yield part
+        if on_stored is not None:
+            on_stored(stored)
+        yield stored.report
 
 
 def _normalize_piece(piece: DayPart, hash_key: bytes | None) -> NormalizedBatch:
@@ -264,7 +287,7 @@ def _normalize_piece(piece: DayPart, hash_key: bytes | None) -> NormalizedBatch:
     ).for_day(piece.day)
 
 
-def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) -> PartitionReport:
+def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) -> StoredPartition:
     """Replace one (day, assistant) partition of the lake with its complete, verified state."""
     last = pieces[-1]
     api_total = sum(p.api_total for p in pieces)
@@ -273,12 +296,11 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
     unreadable = tuple(u for p in pieces for u in p.unreadable)
     lake.write_batch(last.day, last.assistant_id, batch)
     # Written with every partition, empty when all of it reads: a later read clears what it holds.
-    lake.write_partition(
-        "unreadable_windows",
-        last.day,
-        last.assistant_id,
-        unreadable_table(last.assistant_id, last.day, unreadable, seen_at=datetime.now(UTC)),
+    unreadable_windows = unreadable_table(
+        last.assistant_id, last.day, unreadable, seen_at=datetime.now(UTC)
     )
+    lake.write_partition("unreadable_windows", last.day, last.assistant_id, unreadable_windows)
+    synced_at = datetime.now(UTC)
     lake.write_partition(
         "sync_windows",
         last.day,
@@ -292,14 +314,14 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
                     "api_total": api_total,
                     "verified_calls": verified,
                     "requests": requests,
-                    "synced_at": datetime.now(UTC),
+                    "synced_at": synced_at,
                 }
             ],
             schema=SYNC_WINDOWS_SCHEMA,
         ),
     )
     is_final = batch.call_logs.column("is_final").to_pylist()
-    return PartitionReport(
+    report = PartitionReport(
         day=last.day,
         assistant_id=last.assistant_id,
         calls=batch.call_logs.num_rows,
@@ -311,6 +333,7 @@ def _store_day(pieces: Sequence[DayPart], batch: NormalizedBatch, lake: Lake) ->
         requests=requests,
         unreadable=unreadable,
     )
+    return StoredPartition(report, batch, unreadable_windows, last.window_end, synced_at)
 
 
 def unreadable_table(
