@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster_project.cli.output import EXIT_FAILED, EXIT_OK, error, progress, warn
+from dagster_project.cli.startup import skip_pandas_probe
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 from pipeline.wording import count
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 
 def sync(args: argparse.Namespace) -> int:
+    skip_pandas_probe()
     from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
 
     settings = Settings.from_env()
@@ -55,6 +57,7 @@ def sync(args: argparse.Namespace) -> int:
 
 def audit(args: argparse.Namespace) -> int:
     """Compare, narrow, re-sync what differs, compare those days again; exit 1 if any still do."""
+    skip_pandas_probe()
     from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
     from pipeline.assistants import current_roster
     from pipeline.audit import recount, repair_runs, run_audit
