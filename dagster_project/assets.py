@@ -1,5 +1,9 @@
 """Assets: API → lake (``raw_call_logs``), then lake → warehouse tables and metrics (one step).
 
+When a run materialises both, the extraction step already loads each partition into the warehouse
+as it writes it to the lake (``pipeline.streamed``), and the warehouse step loads only what is not
+loaded at that lake version yet, then records the outcome, the metadata and the checks.
+
 Both are daily-partitioned with a single-run backfill policy, so a backfill of a range is one run
 that pages the whole range per assistant instead of one run (and one request burst) per day.
 API-calling and warehouse-writing steps sit in pools (``call_logs_api``, ``warehouse``) whose
@@ -10,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, timedelta
 from typing import Any
 
@@ -30,6 +35,7 @@ from pipeline.outcome import (
     with_status,
 )
 from pipeline.sqlfiles import read_sql
+from pipeline.streamed import Loader, loading_as_stored
 from pipeline.sync import ExtractReport, extract_to_lake
 from pipeline.wording import count
 
@@ -143,12 +149,21 @@ def raw_call_logs(
         progress_log.info(line)
         progress.add(line)
 
-    with make_client(settings) as client:
+    with make_client(settings) as client, _loader_for(context, calllogs) as loader:
         plan = plan_of_run(config, start_day, end_day, settings=settings, client=client)
         report = extract_to_lake(
-            settings, start_day, end_day, client=client, lake=lake, plan=plan, progress=on_window
+            settings,
+            start_day,
+            end_day,
+            client=client,
+            lake=lake,
+            plan=plan,
+            progress=on_window,
+            on_stored=None if loader is None else loader.put,
         )
     progress.flush()
+    if loader is not None:
+        context.log.info(f"loaded while extracting: {loader.stats.summary()}")
     lake.write_run_record(context.run_id, to_table(report.outcomes))
     context.log.info(report.summary())
     progress_log.info(report.summary())
@@ -162,6 +177,18 @@ def raw_call_logs(
     yield dg.MaterializeResult(metadata=_extract_metadata(report))
     yield check_result(checks.schema_drift(report.new_fields), "raw_call_logs")
     yield check_result(checks.assistants_synced(report.outcomes), "raw_call_logs")
+
+
+def _loader_for(
+    context: dg.AssetExecutionContext, calllogs: CallLogsResource
+) -> AbstractContextManager[Loader | None]:
+    """When the run also materialises the warehouse tables, a loader that loads each partition
+    as it reaches the lake (``warehouse_tables`` then finds them loaded); otherwise none."""
+    # A run of a subset says so in asset_selection; an in-process job's own assets are its layer.
+    selection = context.run.asset_selection or context.job_def.asset_layer.selected_asset_keys
+    if dg.AssetKey("call_logs") not in selection:
+        return nullcontext(None)
+    return loading_as_stored(calllogs.warehouse())
 
 
 def _per_day_metadata(report: ExtractReport) -> dict[date, dict[str, Any]]:
@@ -291,7 +318,9 @@ def build_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinitio
         description=(
             "Every call of every assistant, read from GET /assistant/call-logs/{id} window by "
             "window, verified against the API's total, normalised and written to the Parquet "
-            "lake (one atomically replaced partition per day and assistant)."
+            "lake (one atomically replaced partition per day and assistant). In a run that also "
+            "materialises the warehouse tables, each partition is loaded into DuckDB as soon as "
+            "it is written."
         ),
     )(raw_call_logs)
     load = dg.multi_asset(

@@ -24,9 +24,11 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import sqlalchemy.exc as db_exc
 from dagster._config import StringSource
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import AssetKeyTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._serdes import ConfigurableClassData
 
@@ -67,10 +69,41 @@ class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
             with self.index_transaction() as conn:
                 ids = [_inserted_id(conn.execute(statement)) for statement in statements]
                 self._store_asset_event_tags(conn, run_events, ids)
-                for event, event_id in zip(run_events, ids, strict=True):
-                    self._store_asset_event(conn, event, event_id)
+                self._store_asset_entries(conn, run_events, ids)
         for event in other:
             self.store_event(event)
+
+    def _store_asset_entries(
+        self, conn: Any, events: Sequence[EventLogEntry], ids: Sequence[int]
+    ) -> None:
+        """Each asset key's row as storing the events one by one leaves it, in one upsert per key.
+
+        One by one, every event overwrites the row's columns its kind sets (a materialisation:
+        the last materialisation, run and time; a planned one: the run and time), so the row ends
+        with, per column, the value of the batch's last event that sets it: the last event of
+        each kind per key, applied in order, gives exactly that. Dagster serialises the whole
+        event record for a materialisation's row, so this is where a batch's time went.
+        """
+        last: dict[tuple[str, str], tuple[int, EventLogEntry, int]] = {}
+        for position, (event, event_id) in enumerate(zip(events, ids, strict=True)):
+            dagster_event = event.dagster_event
+            if dagster_event is None or dagster_event.asset_key is None:
+                continue
+            kind = (dagster_event.asset_key.to_string(), dagster_event.event_type_value)
+            last[kind] = (position, event, event_id)
+        has_index_columns = self._has_asset_key_index_cols_on_connection(conn)
+        merged: dict[str, dict[str, Any]] = {}
+        for (key, _), (_, event, event_id) in sorted(last.items(), key=lambda item: item[1][0]):
+            values = self._get_asset_entry_values(event, event_id, has_index_columns)
+            if values:
+                merged.setdefault(key, {}).update(values)
+        for key, values in merged.items():
+            try:
+                conn.execute(AssetKeyTable.insert().values(asset_key=key, **values))
+            except db_exc.IntegrityError:
+                conn.execute(
+                    AssetKeyTable.update().values(**values).where(AssetKeyTable.c.asset_key == key)
+                )
 
 
 def _inserted_id(result: Any) -> int:

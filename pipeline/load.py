@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
@@ -32,6 +33,10 @@ def load_lake_into_warehouse(
     without, every lake partition of the range is loaded. Partitions are loaded in transactions of
     about ``batch_rows`` rows (calls + utterances), so memory stays flat however long the range;
     each partition is replaced whole within one of them.
+
+    With ``outcomes``, a partition the warehouse already holds as of the very lake version (its
+    ``extracted_at`` is the lake's ``synced_at``: the run's extraction loaded it as it wrote it,
+    see ``pipeline.streamed``) is not loaded again; it still counts in the returned totals.
     """
     if outcomes is None:
         keys = sorted(lake.list_partitions("sync_windows", days=days_between(start_day, end_day)))
@@ -39,14 +44,23 @@ def load_lake_into_warehouse(
         keys = sorted({(day, o.assistant_id) for o in outcomes for day in o.synced_days})
     warehouse.ensure_schema()
     began = time.monotonic()
+    held = warehouse.loaded_partitions(keys) if outcomes is not None else {}
     partitions = calls = utterances = rejected = 0
     pending: list[PartitionLoad] = []
     pending_rows = 0
     for index, (day, assistant) in enumerate(keys):
-        load = _partition_load(lake, day, assistant)
-        pending.append(load)
-        pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
-        if pending_rows < batch_rows and index < len(keys) - 1:
+        window = _sync_window(lake, day, assistant)
+        loaded = held.get((day, assistant))
+        if loaded is not None and loaded.extracted_at == window["synced_at"]:
+            partitions += 1
+            calls += loaded.calls
+            utterances += loaded.utterances
+            rejected += loaded.rejected
+        else:
+            load = _partition_load(lake, day, assistant, window)
+            pending.append(load)
+            pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
+        if not pending or (pending_rows < batch_rows and index < len(keys) - 1):
             continue
         stats = warehouse.load_partitions(pending)
         partitions += stats.partitions
@@ -65,17 +79,28 @@ def load_lake_into_warehouse(
     )
 
 
-def _partition_load(lake: Lake, day: date, assistant_id: str) -> PartitionLoad:
-    def read(table: str) -> pa.Table:
-        data = lake.read_partition(table, day, assistant_id)
-        if data is None:
-            raise ConfigError(
-                f"lake partition {table}/{day}/{assistant_id} is missing while its sync record "
-                "exists; rerun the sync for that day to rewrite it"
-            )
-        return data
+def _read(lake: Lake, table: str, day: date, assistant_id: str) -> pa.Table:
+    data = lake.read_partition(table, day, assistant_id)
+    if data is None:
+        raise ConfigError(
+            f"lake partition {table}/{day}/{assistant_id} is missing while its sync record "
+            "exists; rerun the sync for that day to rewrite it"
+        )
+    return data
 
-    window = read("sync_windows").to_pylist()[0]
+
+def _sync_window(lake: Lake, day: date, assistant_id: str) -> dict[str, Any]:
+    """The partition's sync record (``sync_windows``): its window, totals and ``synced_at``."""
+    row: dict[str, Any] = _read(lake, "sync_windows", day, assistant_id).to_pylist()[0]
+    return row
+
+
+def _partition_load(
+    lake: Lake, day: date, assistant_id: str, window: dict[str, Any]
+) -> PartitionLoad:
+    def read(table: str) -> pa.Table:
+        return _read(lake, table, day, assistant_id)
+
     # Partitions written before unreadable windows were recorded have none.
     unreadable = lake.read_partition("unreadable_windows", day, assistant_id)
     return PartitionLoad(

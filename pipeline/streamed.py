@@ -12,7 +12,8 @@ would give: the tables are the ones the lake files were written from.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -58,10 +59,7 @@ def sync_into_warehouse(
     stays bounded. A warehouse error stops the extraction and is raised; partitions loaded before
     it are complete and stay (each was replaced whole in its transaction).
     """
-    warehouse.ensure_schema()
-    loader = _Loader(warehouse, batch_rows)
-    loader.start()
-    try:
+    with loading_as_stored(warehouse, batch_rows) as loader:
         report = extract_to_lake(
             settings,
             start_day,
@@ -75,12 +73,26 @@ def sync_into_warehouse(
             progress=progress,
             on_stored=loader.put,
         )
+    warehouse.record_outcome(failure_rows(report.outcomes, run_id), assistant_rows(report.outcomes))
+    return SyncResult(report, loader.stats)
+
+
+@contextmanager
+def loading_as_stored(warehouse: Warehouse, batch_rows: int = 50_000) -> Iterator[Loader]:
+    """A loader thread for the block: pass ``loader.put`` as ``extract_to_lake``'s ``on_stored``.
+
+    Leaving the block loads what is queued and raises a warehouse error, if any; ``loader.stats``
+    are then the totals. When the block raises, nothing more is loaded.
+    """
+    warehouse.ensure_schema()
+    loader = Loader(warehouse, batch_rows)
+    loader.start()
+    try:
+        yield loader
     except BaseException:
         loader.abandon()
         raise
-    stats = loader.finish()
-    warehouse.record_outcome(failure_rows(report.outcomes, run_id), assistant_rows(report.outcomes))
-    return SyncResult(report, stats)
+    loader.finish()
 
 
 def partition_load(stored: StoredPartition) -> PartitionLoad:
@@ -101,7 +113,7 @@ def partition_load(stored: StoredPartition) -> PartitionLoad:
     )
 
 
-class _Loader:
+class Loader:
     """A thread that loads queued partitions in batches; producers wait while a batch is full."""
 
     def __init__(self, warehouse: Warehouse, batch_rows: int) -> None:
@@ -132,15 +144,19 @@ class _Loader:
             self._queued_rows += _rows(load)
             self._changed.notify_all()
 
-    def finish(self) -> LoadStats:
-        """Load what is left, stop the thread; the totals of every batch."""
+    @property
+    def stats(self) -> LoadStats:
+        """The totals of every batch loaded so far."""
+        return self._stats
+
+    def finish(self) -> None:
+        """Load what is left, stop the thread; raises the loader's error if any."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()
         self._thread.join()
         with self._changed:
             self._raise_failure()
-        return self._stats
 
     def abandon(self) -> None:
         """The extraction failed: load nothing more, wait for a batch in progress to end."""

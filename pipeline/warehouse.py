@@ -156,6 +156,16 @@ class LoadStats:
         )
 
 
+@dataclass(frozen=True)
+class LoadedPartition:
+    """A partition the warehouse holds: when it was read from the API, and its rows."""
+
+    extracted_at: datetime | None
+    calls: int
+    utterances: int
+    rejected: int
+
+
 class Warehouse:
     """One DuckDB file. Every method opens its own short-lived connection and closes it."""
 
@@ -212,6 +222,32 @@ class Warehouse:
             rejected=incoming["incoming_rejected_logs"].num_rows,
             seconds=time.perf_counter() - started,
         )
+
+    def loaded_partitions(
+        self, keys: Sequence[tuple[date, str]]
+    ) -> dict[tuple[date, str], LoadedPartition]:
+        """Which of ``keys`` (call_date, assistant_id) the warehouse holds: when each was read
+        from the API and how many rows it has (none on a new warehouse)."""
+        if not keys or not self.path.exists():
+            return {}
+        wanted = pa.table(
+            {
+                "call_date": pa.array([day for day, _ in keys], pa.date32()),
+                "assistant_id": pa.array([assistant for _, assistant in keys], pa.string()),
+            }
+        )
+        rows = self.query(
+            read_sql("state/loaded_partitions.sql"), tables={"wanted_partitions": wanted}
+        )
+        return {
+            (row["call_date"], row["assistant_id"]): LoadedPartition(
+                extracted_at=row["extracted_at"],
+                calls=int(row["calls"]),
+                utterances=int(row["utterances"]),
+                rejected=int(row["rejected"]),
+            )
+            for row in rows.to_pylist()
+        }
 
     def record_outcome(self, failures: pa.Table, assistants: pa.Table) -> None:
         """Record what a run could not sync and what it learnt of each assistant (one transaction).

@@ -18,6 +18,7 @@ from pipeline.lake import Lake
 from pipeline.load import load_lake_into_warehouse
 from pipeline.retry import RetryPolicy
 from pipeline.streamed import SyncResult, sync_into_warehouse
+from pipeline.sync import extract_to_lake
 from pipeline.warehouse import LoadStats, PartitionLoad, Warehouse
 from simulator import SimulatorConfig, SimulatorServer
 from tests.e2e.helpers import assert_warehouse_equals_truth, warehouse_rows
@@ -174,3 +175,35 @@ def test_a_warehouse_failure_stops_the_sync_with_its_message(
     # The batch loaded before the failure is whole: one partition, with its sync record.
     loaded = warehouse_rows(settings.warehouse_path, "SELECT count(*) FROM sync_state")
     assert loaded == [(1,)]
+
+
+def test_the_lake_load_of_the_same_run_loads_nothing_again(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    settings = settings_for(sim, tmp_path)
+    result, lake = _sync(settings, Warehouse(settings.warehouse_path), batch_rows=400)
+    before = _tables(settings.warehouse_path)
+    warehouse = CountingWarehouse(settings.warehouse_path)
+    stats = load_lake_into_warehouse(
+        lake, warehouse, START, END, outcomes=result.extract.outcomes, run_id="run-1"
+    )
+    assert warehouse.batches == []  # every partition is held at the lake's version
+    assert (stats.partitions, stats.calls, stats.utterances, stats.rejected) == (
+        result.load.partitions,
+        result.load.calls,
+        result.load.utterances,
+        result.load.rejected,
+    )
+    assert _tables(settings.warehouse_path) == before
+
+    # One day read again: the lake holds a newer version of its partitions, and only those load.
+    day = START + timedelta(days=1)
+    with make_client(settings) as client:
+        again = extract_to_lake(
+            settings, day, day + timedelta(days=1), client=client, lake=lake, now=FROZEN_NOW
+        )
+    stats = load_lake_into_warehouse(
+        lake, warehouse, day, day + timedelta(days=1), outcomes=again.outcomes, run_id="run-2"
+    )
+    assert warehouse.batches == [len(sim.assistant_ids)]
+    assert stats.partitions == len(sim.assistant_ids)

@@ -217,3 +217,39 @@ def test_the_asset_graph_says_what_reads_what() -> None:
             read.add("raw_call_logs")  # the load's incoming tables are the lake partitions
         assert read, metric
         assert upstream(metric) == read, metric  # the graph is the SQL's own lineage
+
+
+def test_a_run_loads_the_warehouse_while_extracting(sim: SimulatorServer, tmp_path: Path) -> None:
+    start, end = DAY - timedelta(days=3), DAY
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = materialize_days(sim, tmp_path, start, end, instance)
+        assert result.success
+        logs = [entry.user_message for entry in instance.all_logs(result.run_id)]
+        streamed = [line for line in logs if line.startswith("loaded while extracting:")]
+        assert streamed and "loaded 12 partitions" in streamed[0]  # 4 assistants x 3 days
+        calls = [
+            m
+            for m in result.asset_materializations_for_node("warehouse_tables")
+            if m.asset_key == dg.AssetKey("call_logs")
+        ]
+        assert calls and calls[0].metadata["partitions_loaded"].value == 12
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert_warehouse_equals_truth(warehouse, sim, midnight(start), midnight(end))
+
+
+def test_materialising_the_lake_alone_leaves_the_warehouse_alone(
+    sim: SimulatorServer, tmp_path: Path
+) -> None:
+    day = DAY - timedelta(days=2)
+    with dg.DagsterInstance.ephemeral() as instance, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = dg.materialize(
+            ASSETS,
+            selection=[dg.AssetKey("raw_call_logs")],
+            resources={"calllogs": resource(sim, tmp_path)},
+            tags=range_tags(day, day + timedelta(days=1)),
+            instance=instance,
+        )
+        assert result.success
+    assert (tmp_path / "lake").exists()
+    assert not (tmp_path / "warehouse.duckdb").exists()

@@ -7,6 +7,8 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from dagster._core.event_api import EventLogRecord
+from dagster._serdes import deserialize_value
 
 from dagster_project.event_log import BatchingSqliteEventLogStorage
 from dagster_project.instance_home import (
@@ -69,6 +71,7 @@ def index_rows(home: Path) -> dict[str, Any]:
                 ).fetchall()
             ),
             "asset_keys": sorted(con.execute("SELECT asset_key FROM asset_keys").fetchall()),
+            "asset_entries": asset_entries(con),
             "tags": sorted(
                 (asset, key, "<per run>" if key.startswith(RUN_DERIVED_TAGS) else value)
                 for asset, key, value in con.execute(
@@ -78,6 +81,38 @@ def index_rows(home: Path) -> dict[str, Any]:
         }
     finally:
         con.close()
+
+
+def asset_entries(con: sqlite3.Connection) -> list[tuple[Any, ...]]:
+    """Each asset key's row: its last materialisation (the newest one, and its partition), that
+    the last run and time are set, and the time equals the newest event's that sets it."""
+    out = []
+    rows = con.execute(
+        "SELECT asset_key, last_materialization, last_run_id, last_materialization_timestamp "
+        "FROM asset_keys"
+    ).fetchall()
+    for asset_key, last, run_id, stamp in rows:
+        newest = con.execute(
+            "SELECT max(id) FROM event_logs WHERE asset_key = ? "
+            "AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+            [asset_key],
+        ).fetchone()
+        newest_time = con.execute(
+            "SELECT max(timestamp) FROM event_logs WHERE asset_key = ?", [asset_key]
+        ).fetchone()
+        record = deserialize_value(last, EventLogRecord) if last else None
+        dagster_event = None if record is None else record.event_log_entry.dagster_event
+        partition = None if dagster_event is None else dagster_event.partition
+        out.append(
+            (
+                asset_key,
+                partition,
+                record is not None and newest is not None and record.storage_id == newest[0],
+                run_id is not None,
+                newest_time is not None and stamp == newest_time[0],
+            )
+        )
+    return sorted(out)
 
 
 BATCHING = """
