@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -45,38 +46,25 @@ def load_lake_into_warehouse(
     warehouse.ensure_schema()
     began = time.monotonic()
     held = warehouse.loaded_partitions(keys) if outcomes is not None else {}
-    partitions = calls = utterances = rejected = 0
+    total = LoadStats.nothing()
     pending: list[PartitionLoad] = []
     pending_rows = 0
     for index, (day, assistant) in enumerate(keys):
         window = _sync_window(lake, day, assistant)
         loaded = held.get((day, assistant))
         if loaded is not None and loaded.extracted_at == window["synced_at"]:
-            partitions += 1
-            calls += loaded.calls
-            utterances += loaded.utterances
-            rejected += loaded.rejected
+            total += loaded.as_stats()
         else:
             load = _partition_load(lake, day, assistant, window)
             pending.append(load)
-            pending_rows += load.call_logs.num_rows + load.transcripts.num_rows
+            pending_rows += load.rows
         if not pending or (pending_rows < batch_rows and index < len(keys) - 1):
             continue
-        stats = warehouse.load_partitions(pending)
-        partitions += stats.partitions
-        calls += stats.calls
-        utterances += stats.utterances
-        rejected += stats.rejected
+        total += warehouse.load_partitions(pending)
         pending, pending_rows = [], 0
     if outcomes is not None:
         warehouse.record_outcome(failure_rows(outcomes, run_id), assistant_rows(outcomes))
-    return LoadStats(
-        partitions=partitions,
-        calls=calls,
-        utterances=utterances,
-        rejected=rejected,
-        seconds=time.monotonic() - began,
-    )
+    return replace(total, seconds=time.monotonic() - began)
 
 
 def _read(lake: Lake, table: str, day: date, assistant_id: str) -> pa.Table:

@@ -123,7 +123,7 @@ class Loader:
         self._queued_rows = 0
         self._closed = False
         self._error: BaseException | None = None
-        self._stats = LoadStats(0, 0, 0, 0, 0.0)
+        self._stats = LoadStats.nothing()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="warehouse-load", daemon=True)
 
@@ -141,7 +141,7 @@ class Loader:
                 self._changed.wait()
             self._raise_failure()
             self._queued.append(load)
-            self._queued_rows += _rows(load)
+            self._queued_rows += load.rows
             self._changed.notify_all()
 
     @property
@@ -179,7 +179,7 @@ class Loader:
         # A connection per batch: between batches other processes may open the warehouse.
         try:
             while (batch := self._next_batch()) is not None:
-                self._add(self._warehouse.load_partitions(batch))
+                self._stats += self._warehouse.load_partitions(batch)
         except BaseException as error:  # handed to the extraction threads and finish()
             with self._changed:
                 self._error = error
@@ -193,17 +193,3 @@ class Loader:
             batch, self._queued, self._queued_rows = self._queued, [], 0
             self._changed.notify_all()
         return batch or None
-
-    def _add(self, stats: LoadStats) -> None:
-        total = self._stats
-        self._stats = LoadStats(
-            partitions=total.partitions + stats.partitions,
-            calls=total.calls + stats.calls,
-            utterances=total.utterances + stats.utterances,
-            rejected=total.rejected + stats.rejected,
-            seconds=total.seconds + stats.seconds,
-        )
-
-
-def _rows(load: PartitionLoad) -> int:
-    return int(load.call_logs.num_rows) + int(load.transcripts.num_rows)

@@ -139,6 +139,11 @@ class PartitionLoad:
     # Parts of the partition the API never serves (UNREADABLE_WINDOWS_SCHEMA); None: none.
     unreadable_windows: pa.Table | None = None
 
+    @property
+    def rows(self) -> int:
+        """Calls + utterances: what a load batch is sized by."""
+        return int(self.call_logs.num_rows) + int(self.transcripts.num_rows)
+
 
 @dataclass(frozen=True)
 class LoadStats:
@@ -147,6 +152,19 @@ class LoadStats:
     utterances: int
     rejected: int
     seconds: float
+
+    @classmethod
+    def nothing(cls) -> LoadStats:
+        return cls(0, 0, 0, 0, 0.0)
+
+    def __add__(self, other: LoadStats) -> LoadStats:
+        return LoadStats(
+            partitions=self.partitions + other.partitions,
+            calls=self.calls + other.calls,
+            utterances=self.utterances + other.utterances,
+            rejected=self.rejected + other.rejected,
+            seconds=self.seconds + other.seconds,
+        )
 
     def summary(self) -> str:
         return (
@@ -164,6 +182,10 @@ class LoadedPartition:
     calls: int
     utterances: int
     rejected: int
+
+    def as_stats(self) -> LoadStats:
+        """This partition in a load's totals (held already, so no time spent)."""
+        return LoadStats(1, self.calls, self.utterances, self.rejected, 0.0)
 
 
 class Warehouse:
