@@ -11,7 +11,8 @@ import os
 import socket
 import uuid
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -80,6 +81,20 @@ def open_instance(home: Path) -> dg.DagsterInstance:
             return instance
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextmanager
+def instance_for_runs(home: Path) -> Iterator[dg.DagsterInstance]:
+    """One instance for every run a command starts: opened once, disposed when the command ends.
+
+    Opening builds its SQLite storages (and checks their schema) each time; a sync of several
+    runs, or an audit that re-syncs, pays that once.
+    """
+    instance = open_instance(home)
+    try:
+        yield instance
+    finally:
+        instance.dispose()
 
 
 def describe_instance(settings: Settings) -> tuple[bool, str]:
@@ -181,9 +196,13 @@ def run_sync(
         run_config["loggers"] = {"console": {"config": {"log_level": "CRITICAL"}}}
     run_id = str(uuid.uuid4())
     tags = run_tags(plan) if plan is not None else range_tags(start, end)
-    with warnings.catch_warnings():
+    opened = (
+        nullcontext(instance)
+        if instance is not None
+        else instance_for_runs(Path(os.environ["DAGSTER_HOME"]))
+    )
+    with warnings.catch_warnings(), opened as target:
         warnings.simplefilter("ignore")
-        target = instance or open_instance(Path(os.environ["DAGSTER_HOME"]))
         for reaped in reap_abandoned_runs(target):
             logging.getLogger("calllogs.progress").info(
                 "marked run %s failed: the process running it had died", reaped

@@ -23,7 +23,12 @@ if TYPE_CHECKING:
 
 def sync(args: argparse.Namespace) -> int:
     skip_pandas_probe()
-    from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
+    from dagster_project.runner import (
+        attach_progress,
+        ensure_dagster_home,
+        instance_for_runs,
+        run_sync,
+    )
 
     settings = Settings.from_env()
     plan = _plan(args, settings)
@@ -42,12 +47,13 @@ def sync(args: argparse.Namespace) -> int:
         progress(line)
     failed_runs: list[str] = []
     failures = 0
-    for run in plan.runs:
-        outcome = run_sync(run.start, run.end, plan=run)
-        problems = _report_run(run, outcome)
-        failures += problems
-        if problems:
-            failed_runs.append(outcome.run_id)
+    with instance_for_runs(home) as instance:
+        for run in plan.runs:
+            outcome = run_sync(run.start, run.end, plan=run, instance=instance)
+            problems = _report_run(run, outcome)
+            failures += problems
+            if problems:
+                failed_runs.append(outcome.run_id)
     if failures:
         _details(failed_runs, home, ", or rerun with --verbose")
     else:
@@ -58,7 +64,12 @@ def sync(args: argparse.Namespace) -> int:
 def audit(args: argparse.Namespace) -> int:
     """Compare, narrow, re-sync what differs, compare those days again; exit 1 if any still do."""
     skip_pandas_probe()
-    from dagster_project.runner import attach_progress, ensure_dagster_home, run_sync
+    from dagster_project.runner import (
+        attach_progress,
+        ensure_dagster_home,
+        instance_for_runs,
+        run_sync,
+    )
     from pipeline.assistants import current_roster
     from pipeline.audit import recount, repair_runs, run_audit
     from pipeline.client import make_client
@@ -104,11 +115,12 @@ def audit(args: argparse.Namespace) -> int:
         home = ensure_dagster_home(settings)
         attach_progress(progress)
         failed_runs: list[str] = []
-        for run in repair_runs(differences, roster.names):
-            print(f"re-syncing {run.describe()}", flush=True)
-            outcome = run_sync(run.start, run.end, plan=run)
-            if _report_run(run, outcome):
-                failed_runs.append(outcome.run_id)
+        with instance_for_runs(home) as instance:
+            for run in repair_runs(differences, roster.names):
+                print(f"re-syncing {run.describe()}", flush=True)
+                outcome = run_sync(run.start, run.end, plan=run, instance=instance)
+                if _report_run(run, outcome):
+                    failed_runs.append(outcome.run_id)
         still = recount(client, warehouse, differences)
     repaired = len(differences) - len(still)
     for difference in still:
