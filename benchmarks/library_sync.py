@@ -197,10 +197,14 @@ def profile_sync(env: Mapping[str, str], start_day: date, end_day: date, out: Pa
     lines += [_line(s.cumulative, s.self_time, s) for s in by_total]
     lines += ["", "top 10 frames by self time (s; cumulative in brackets):"]
     lines += [_line(s.self_time, s.cumulative, s) for s in by_self]
-    waits = {
-        name: sum(stat.self_time for stat in _all_self(root) if stat.function == name)
-        for name in ("fsync", "socket.recv", "socket.send", "sleep")
-    } if root is not None else {}
+    waits = (
+        {
+            name: sum(stat.self_time for stat in _all_self(root) if stat.function == name)
+            for name in ("fsync", "socket.recv", "socket.send", "sleep")
+        }
+        if root is not None
+        else {}
+    )
     lines += [
         "",
         "waiting (overlaps with other work under the real thread pools): "
