@@ -28,6 +28,7 @@ from pipeline.client import make_client
 from pipeline.load import load_lake_into_warehouse
 from pipeline.outcome import (
     FAILED,
+    AssistantOutcome,
     day_statuses,
     from_table,
     planned_pairs,
@@ -37,6 +38,7 @@ from pipeline.outcome import (
 from pipeline.sqlfiles import read_sql
 from pipeline.streamed import Loader, loading_as_stored
 from pipeline.sync import ExtractReport, extract_to_lake
+from pipeline.warehouse import LoadStats, Warehouse
 from pipeline.wording import count
 
 API_POOL = "call_logs_api"
@@ -239,6 +241,35 @@ def warehouse_tables(
     )
     context.log.info(stats.summary())
     progress_log.info(stats.summary())
+    with warehouse.reading():  # the metadata and checks: a dozen queries on one connection
+        yield from _metadata_and_checks(
+            context, warehouse, stats, outcomes, days=(start_day, end_day)
+        )
+    failed = with_status(outcomes or [], FAILED)
+    if failed:
+        # Healthy assistants' partitions are loaded above; the run still ends failed.
+        raise dg.Failure(
+            description=f"{count(len(failed), 'assistant')} not synced: "
+            + " | ".join(o.advice() for o in failed),
+            metadata={
+                "failed_assistants": dg.MetadataValue.json(
+                    [{"assistant_id": o.assistant_id, "error": o.error} for o in failed]
+                )
+            },
+            allow_retries=False,
+        )
+
+
+def _metadata_and_checks(
+    context: dg.AssetExecutionContext,
+    warehouse: Warehouse,
+    stats: LoadStats,
+    outcomes: list[AssistantOutcome] | None,
+    *,
+    days: tuple[date, date],
+) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
+    """Each table's materialisation with its metadata, the days' plotted numbers, the checks."""
+    start_day, end_day = days
     params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
     totals = warehouse.query(read_sql("reports/daily_totals.sql"), params).to_pylist()
     for row in totals:
@@ -267,19 +298,6 @@ def warehouse_tables(
     yield check_result(checks.calls_readable(warehouse, partitions), "call_logs")
     for result in checks.sql_checks(warehouse, partitions, stale_after=STALE_AFTER):
         yield check_result(result, "call_logs")
-    failed = with_status(outcomes or [], FAILED)
-    if failed:
-        # Healthy assistants' partitions are loaded above; the run still ends failed.
-        raise dg.Failure(
-            description=f"{count(len(failed), 'assistant')} not synced: "
-            + " | ".join(o.advice() for o in failed),
-            metadata={
-                "failed_assistants": dg.MetadataValue.json(
-                    [{"assistant_id": o.assistant_id, "error": o.error} for o in failed]
-                )
-            },
-            allow_retries=False,
-        )
 
 
 _DAILY_COUNTS = (

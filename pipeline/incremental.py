@@ -247,6 +247,11 @@ def read_states(
         return {}
     warehouse.ensure_schema()
     since = utc_day(now) - timedelta(days=settings.non_final_max_age_days)
+    with warehouse.reading():  # five queries on one connection
+        return _states(warehouse, since=since)
+
+
+def _states(warehouse: Warehouse, *, since: date) -> dict[str, AssistantState]:
     synced = {
         row["assistant_id"]: row["synced_until"]
         for row in warehouse.query(read_sql("state/last_synced_per_assistant.sql")).to_pylist()

@@ -203,6 +203,7 @@ class Warehouse:
         # DuckDB's buffer pool; CALL_LOGS_DUCKDB_MEMORY_LIMIT through Settings.warehouse().
         self.memory_limit = memory_limit
         self._schema_ready = False
+        self._shared = threading.local()  # reading(): this thread's shared read-only connection
 
     def __repr__(self) -> str:
         return f"Warehouse({str(self.path)!r})"
@@ -290,6 +291,24 @@ class Warehouse:
             self._in_transaction(con, "recording the run's outcome", lambda: run(con))
         self._schema_ready = True
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Every read of this thread inside the block shares one read-only connection.
+
+        Opening a connection costs ~15 ms; a step that runs a dozen queries one after another
+        (the planner, the checks) pays it once. The warehouse is locked against writers for the
+        whole block, so keep writes out of it: a write of this thread inside it fails at once.
+        """
+        if self._shared_connection() is not None or not self.path.exists():
+            yield
+            return
+        with self._connection(read_only=True) as con:
+            self._shared.connection = con
+            try:
+                yield
+            finally:
+                self._shared.connection = None
+
     def query(
         self,
         sql: str,
@@ -312,13 +331,17 @@ class Warehouse:
             bound = dict(params)
         else:
             bound = list(params)
-        with self._connection(read_only=True) as con:
+        with self._reader() as con:
             try:
                 for name, table in (tables or {}).items():
                     con.register(name, table)
                 result = con.sql(sql, params=bound).to_arrow_table()
             except duckdb.Error as exc:
                 raise self._error(exc, "the query") from exc
+            finally:
+                for name in tables or {}:
+                    with suppress(duckdb.Error):
+                        con.unregister(name)
         return result if result is not None else pa.table({})
 
     @contextmanager
@@ -353,7 +376,7 @@ class Warehouse:
     def sync_state(self) -> pa.Table:
         """Every synced partition, ordered by assistant and day (empty on a new warehouse)."""
         self._create_if_missing()
-        with self._connection(read_only=True) as con:
+        with self._reader() as con:
             try:
                 table = con.table("sync_state").order("assistant_id, call_date").to_arrow_table()
             except duckdb.Error as exc:
@@ -363,7 +386,7 @@ class Warehouse:
     def table_counts(self) -> dict[str, int]:
         """Rows per warehouse table."""
         self._create_if_missing()
-        with self._connection(read_only=True) as con:
+        with self._reader() as con:
             try:
                 rows = con.table("table_row_counts").fetchall()
             except duckdb.Error as exc:
@@ -372,8 +395,26 @@ class Warehouse:
 
     # -- connections -------------------------------------------------------------------------
 
+    def _shared_connection(self) -> duckdb.DuckDBPyConnection | None:
+        return getattr(self._shared, "connection", None)
+
+    @contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The connection of the enclosing ``reading()`` block, or a read-only one of its own."""
+        shared = self._shared_connection()
+        if shared is not None:
+            yield shared
+            return
+        with self._connection(read_only=True) as con:
+            yield con
+
     @contextmanager
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+        if self._shared_connection() is not None:
+            raise WarehouseError(
+                f"warehouse {self.path}: a connection was asked for inside reading(), which holds "
+                "the warehouse until it ends; run the write before or after that block"
+            )
         deadline = time.monotonic() + self.lock_timeout_s
         local_lock = _process_lock(self.path)
         if not local_lock.acquire(timeout=max(self.lock_timeout_s, 0.0)):

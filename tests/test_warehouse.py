@@ -521,6 +521,65 @@ def test_query_on_a_missing_warehouse_says_to_sync_first(tmp_path: Path) -> None
         Warehouse(tmp_path / "absent.duckdb").query("SELECT 1")
 
 
+def test_reads_inside_reading_share_one_connection(
+    warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse.load_partitions(three_partitions())
+    opened: list[bool] = []
+    connect = duckdb.connect
+
+    def counting(*args: object, **kwargs: object) -> duckdb.DuckDBPyConnection:
+        opened.append(bool(kwargs.get("read_only")))
+        return connect(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("pipeline.warehouse.duckdb.connect", counting)
+    with warehouse.reading():
+        counts = warehouse.table_counts()
+        with warehouse.reading():  # nested: still the same connection
+            day = warehouse.query(
+                "SELECT count(*) AS n FROM call_logs WHERE call_date = ?", [DAY_1]
+            )
+        state = warehouse.sync_state()
+    assert opened == [True]
+    assert counts["call_logs"] == 120 and day["n"].to_pylist() == [80]
+    assert state.num_rows == 3
+    warehouse.query("SELECT 1")  # after the block: a connection of its own again
+    assert opened == [True, True]
+
+
+def test_tables_given_to_a_query_do_not_outlive_it_in_a_shared_connection(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.ensure_schema()
+    with warehouse.reading():
+        given = warehouse.query("SELECT sum(x) AS s FROM t", tables={"t": pa.table({"x": [1, 2]})})
+        assert given["s"].to_pylist() == [3]
+        with pytest.raises(WarehouseError, match="t"):
+            warehouse.query("SELECT * FROM t")
+
+
+def test_a_write_inside_reading_fails_at_once_and_the_block_still_reads(
+    warehouse: Warehouse,
+) -> None:
+    warehouse.load_partitions(three_partitions())
+    slow = Warehouse(warehouse.path, lock_timeout_s=30.0)
+    started = datetime.now(UTC)
+    with slow.reading():
+        with pytest.raises(WarehouseError, match="inside reading"):
+            slow.load_partitions(three_partitions(seed=8))
+        assert slow.table_counts()["call_logs"] == 120
+    assert datetime.now(UTC) - started < timedelta(seconds=10)  # not the 30 s lock wait
+    slow.load_partitions(three_partitions(seed=8))  # after the block it writes
+    assert slow.table_counts()["call_logs"] == 120
+
+
+def test_reading_a_missing_warehouse_says_to_sync_first(tmp_path: Path) -> None:
+    absent = Warehouse(tmp_path / "absent.duckdb")
+    with absent.reading(), pytest.raises(WarehouseError, match="calllogs sync"):
+        absent.query("SELECT 1")
+    assert not absent.path.exists()
+
+
 # -- one writer at a time ---------------------------------------------------------------------
 
 
