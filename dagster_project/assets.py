@@ -241,10 +241,14 @@ def warehouse_tables(
     )
     context.log.info(stats.summary())
     progress_log.info(stats.summary())
-    with warehouse.reading():  # the metadata and checks: a dozen queries on one connection
-        yield from _metadata_and_checks(
-            context, warehouse, stats, outcomes, days=(start_day, end_day)
-        )
+    # Each group of queries shares one connection, closed before Dagster stores the events.
+    days = (start_day, end_day)
+    with warehouse.reading():
+        materializations = _materializations(context, warehouse, stats, days)
+    yield from materializations
+    with warehouse.reading():
+        check_results = _checks(warehouse, outcomes, days)
+    yield from check_results
     failed = with_status(outcomes or [], FAILED)
     if failed:
         # Healthy assistants' partitions are loaded above; the run still ends failed.
@@ -260,15 +264,13 @@ def warehouse_tables(
         )
 
 
-def _metadata_and_checks(
+def _materializations(
     context: dg.AssetExecutionContext,
     warehouse: Warehouse,
     stats: LoadStats,
-    outcomes: list[AssistantOutcome] | None,
-    *,
     days: tuple[date, date],
-) -> Iterator[dg.MaterializeResult[None] | dg.AssetCheckResult]:
-    """Each table's materialisation with its metadata, the days' plotted numbers, the checks."""
+) -> list[dg.MaterializeResult[None]]:
+    """Each table's materialisation with its metadata, and the days' plotted numbers."""
     start_day, end_day = days
     params: dict[str, object] = {"start_day": start_day, "end_day": end_day}
     totals = warehouse.query(read_sql("reports/daily_totals.sql"), params).to_pylist()
@@ -284,6 +286,7 @@ def _metadata_and_checks(
         "transcripts": stats.utterances,
         "rejected_logs": stats.rejected,
     }
+    results: list[dg.MaterializeResult[None]] = []
     for table in (*WAREHOUSE_TABLES, *METRIC_TABLES):
         metadata: dict[str, Any] = {
             "table_rows": dg.MetadataValue.int(counts.get(table, 0)),
@@ -291,13 +294,22 @@ def _metadata_and_checks(
         }
         if table in loaded:
             metadata["rows_loaded"] = dg.MetadataValue.int(loaded[table])
-        yield dg.MaterializeResult(asset_key=table, metadata=metadata)
+        results.append(dg.MaterializeResult(asset_key=table, metadata=metadata))
+    return results
+
+
+def _checks(
+    warehouse: Warehouse, outcomes: list[AssistantOutcome] | None, days: tuple[date, date]
+) -> list[dg.AssetCheckResult]:
+    """The warehouse's checks over the run's partitions (the planned ones, when known)."""
     expected = None if outcomes is None else planned_pairs(outcomes)
-    partitions = checks.checked_partitions(warehouse, start_day, end_day, expected)
-    yield check_result(checks.reconciliation(warehouse, partitions), "call_logs")
-    yield check_result(checks.calls_readable(warehouse, partitions), "call_logs")
-    for result in checks.sql_checks(warehouse, partitions, stale_after=STALE_AFTER):
-        yield check_result(result, "call_logs")
+    partitions = checks.checked_partitions(warehouse, *days, expected)
+    found = [
+        checks.reconciliation(warehouse, partitions),
+        checks.calls_readable(warehouse, partitions),
+        *checks.sql_checks(warehouse, partitions, stale_after=STALE_AFTER),
+    ]
+    return [check_result(outcome, "call_logs") for outcome in found]
 
 
 _DAILY_COUNTS = (
