@@ -412,8 +412,8 @@ class Warehouse:
     def _connection(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         if self._shared_connection() is not None:
             raise WarehouseError(
-                f"warehouse {self.path}: a connection was asked for inside reading(), which holds "
-                "the warehouse until it ends; run the write before or after that block"
+                f"warehouse {self.path}: a write or a stream was asked for inside reading(), which "
+                "holds the warehouse until it ends; run it before or after that block"
             )
         deadline = time.monotonic() + self.lock_timeout_s
         local_lock = _process_lock(self.path)
